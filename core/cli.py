@@ -1,0 +1,253 @@
+"""The `muskel` command line: administration and scripted work, with a contract operators' scripts rely on.
+
+- commands that act on families, proposals, documents or batches take ``--as USERNAME`` and act with that
+  account's role and wilayah (audited with channel ``cli``);
+- ``--json`` prints machine output on stdout (a JSON list when reporting on several items); logs go to stderr;
+- exit codes: 0 ok, 1 a check failed or the input is invalid, 2 wrong usage, 3 access denied, 4 environment;
+- codes in output are stable English snake_case; messages for people are Indonesian.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import Callable
+
+import sqlalchemy as sa
+
+from core import accounts, audit, db, demo, doctor, setup
+from core.access import Actor, Role
+from core.config import load_settings
+from core.errors import AccessDenied, EnvironmentProblem, InvalidInput, MuskelError, NotFound
+from core.timefmt import waktu
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DENIED, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
+
+
+class Output:
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+
+    def result(self, data, human: str | Callable[[], str]) -> None:
+        if self.as_json:
+            print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        else:
+            print(human() if callable(human) else human)
+
+    @staticmethod
+    def log(message: str) -> None:
+        print(message, file=sys.stderr)
+
+
+def _cli_admin() -> Actor:
+    """The operator at the server's shell, for administration commands that run without --as."""
+    try:
+        who = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        who = "unknown"
+    return Actor(username=f"cli:{who}", nama=f"Operator server ({who})", role=Role.ADMIN, wilayah_kode="31",
+                 channel="cli")
+
+
+def _ready_engine() -> sa.Engine:
+    settings = load_settings()
+    engine = db.get_engine(settings.database_url)
+    db.check_connection(engine)
+    if not db.is_at_head(engine):
+        raise EnvironmentProblem("Basis data belum diinisialisasi atau belum mutakhir: jalankan `muskel init`.")
+    return engine
+
+
+def resolve_actor(username: str, session) -> Actor:
+    """The account named by --as; unknown or disabled accounts are refused (exit 3)."""
+    try:
+        user = accounts.get_user(session, username.strip().lower())
+    except NotFound:
+        raise AccessDenied(f"Akun --as {username!r} tidak dikenal.", code="unknown_account") from None
+    if not user.is_active:
+        raise AccessDenied(f"Akun --as {username!r} dinonaktifkan.", code="account_disabled")
+    return accounts.actor_for(user, channel="cli")
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+
+def cmd_init(args, out: Output) -> int:
+    out.log("Menyiapkan basis data…")
+    result = setup.initialise()
+    loaded = result["wilayah"]
+    out.result(result, lambda: (
+        f"Basis data siap (revisi {result['revision']}). Wilayah: {loaded['inserted']} ditambahkan, "
+        f"{loaded['updated']} diperbarui."))
+    return EXIT_OK
+
+
+def cmd_doctor(args, out: Output) -> int:
+    report, healthy = doctor.diagnose()
+
+    def human() -> str:
+        lines = [f"Basis data : {report['database']}", f"Migrasi    : {report['migrations']}",
+                 f"Direktori  : {report['data_dir']}",
+                 "Wilayah    : " + ", ".join(f"{k} {v}" for k, v in report.get("wilayah", {}).items()),
+                 "Akun       : " + (", ".join(f"{k} {v}" for k, v in report.get("accounts", {}).items()) or "–")]
+        lines += [f"MASALAH: {v}" for k, v in report.items() if k.endswith("_error")]
+        return "\n".join(lines)
+
+    out.result(report, human)
+    return EXIT_OK if healthy else EXIT_ENVIRONMENT
+
+
+def cmd_seed_demo(args, out: Output) -> int:
+    engine = _ready_engine()
+    with db.session_scope(engine) as session:
+        result = demo.seed(actor=_cli_admin(), session=session)
+    out.result(result, lambda: (
+        f"Akun demo dibuat: {', '.join(result['accounts_created']) or 'tidak ada (sudah ada semua)'}. "
+        f"Kata sandi semua akun demo: {demo.DEMO_PASSWORD}"))
+    return EXIT_OK
+
+
+def cmd_user_add(args, out: Output) -> int:
+    engine = _ready_engine()
+    password = sys.stdin.readline().rstrip("\r\n")
+    data = accounts.NewAccount(username=args.username, nama=args.name, role=args.role, wilayah_kode=args.wilayah,
+                               nip=args.nip or "", jabatan=args.jabatan or "")
+    with db.session_scope(engine) as session:
+        created, _ = accounts.create_account(data, actor=_cli_admin(), session=session, password=password,
+                                             must_change=args.temporary)
+    out.result(created, f"Akun {created['username']} ({created['role']}, {created['wilayah']}) dibuat.")
+    return EXIT_OK
+
+
+def cmd_user_list(args, out: Output) -> int:
+    engine = _ready_engine()
+    with db.session_scope(engine) as session:
+        users = accounts.list_accounts(actor=_cli_admin(), session=session)
+
+    def human() -> str:
+        rows = [f"{u['username']:<24} {u['role']:<9} {u['wilayah']:<14} {'aktif' if u['aktif'] else 'nonaktif':<9} "
+                f"{u['nama']}" for u in users]
+        return "\n".join(rows) or "Belum ada akun."
+
+    out.result(users, human)
+    return EXIT_OK
+
+
+def _user_change(fn, message: str):
+    def run(args, out: Output) -> int:
+        engine = _ready_engine()
+        with db.session_scope(engine) as session:
+            result = fn(args.username.strip().lower(), actor=_cli_admin(), session=session)
+        out.result(result, message.format(username=args.username))
+        return EXIT_OK
+    return run
+
+
+def _set_active(active: bool):
+    return lambda username, *, actor, session: accounts.set_active(username, active, actor=actor, session=session)
+
+
+def cmd_user_reset_password(args, out: Output) -> int:
+    engine = _ready_engine()
+    with db.session_scope(engine) as session:
+        temporary = accounts.reset_password(args.username.strip().lower(), actor=_cli_admin(), session=session)
+    out.result({"username": args.username, "temporary_password": temporary},
+               f"Kata sandi sementara untuk {args.username}: {temporary} (wajib diganti saat masuk).")
+    return EXIT_OK
+
+
+def cmd_verify_audit(args, out: Output) -> int:
+    engine = _ready_engine()
+    with db.session_scope(engine) as session:
+        report = audit.verify_chain(session)
+    out.result(report.__dict__, report.message)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_audit_log(args, out: Output) -> int:
+    engine = _ready_engine()
+    with db.session_scope(engine) as session:
+        actor = resolve_actor(args.as_user, session)
+        entries = audit.list_entries(audit.AuditQuery(action=args.action, username=args.user, limit=args.limit),
+                                     actor=actor, session=session)
+        # Reading the log is itself on the record.
+        audit.record(session, actor, "audit.read", object_type="audit_log", object_id="cli",
+                     wilayah_kode=actor.wilayah_kode, after={"entri": len(entries)})
+
+    def human() -> str:
+        return "\n".join(f"#{e['seq']:<6} {e['created_at']}  {e['actor']:<22} {e['channel']:<4} {e['action']:<24} "
+                         f"{e['object_type']}:{e['object_id']}" for e in entries) or "Tidak ada entri."
+
+    out.result(entries, human)
+    return EXIT_OK
+
+
+# --- parser -----------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="muskel", description="Muskel: administrasi dan pekerjaan terjadwal.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="PERINTAH")
+
+    def command(name: str, handler, help_text: str, parent=sub):
+        p = parent.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="keluaran JSON di stdout")
+        p.set_defaults(handler=handler)
+        return p
+
+    command("init", cmd_init, "buat atau migrasikan basis data dan muat data wilayah (aman diulang)")
+    command("doctor", cmd_doctor, "periksa basis data, migrasi, direktori data, wilayah dan akun")
+    command("seed-demo", cmd_seed_demo, "buat akun demo di Kecamatan Matraman (aman diulang)")
+    command("verify-audit", cmd_verify_audit, "periksa keutuhan rantai log audit")
+    log = command("audit-log", cmd_audit_log, "tampilkan log audit dalam wilayah akun --as")
+    log.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    log.add_argument("--action", help="hanya aksi ini, misalnya auth.login")
+    log.add_argument("--user", help="hanya entri oleh nama pengguna ini")
+    log.add_argument("--limit", type=int, default=100)
+
+    user = sub.add_parser("user", help="kelola akun").add_subparsers(dest="user_command", required=True,
+                                                                      metavar="AKSI")
+    add = command("add", cmd_user_add, "tambah akun; kata sandi dibaca satu baris dari stdin", user)
+    add.add_argument("--username", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--wilayah", required=True, help="kode Kemendagri bertitik; 31 untuk provinsi")
+    add.add_argument("--nip")
+    add.add_argument("--jabatan")
+    add.add_argument("--temporary", action="store_true", help="wajib ganti kata sandi saat pertama masuk")
+    command("list", cmd_user_list, "daftar akun", user)
+    for name, fn, message, help_text in [
+        ("disable", _set_active(False), "Akun {username} dinonaktifkan.", "nonaktifkan akun"),
+        ("enable", _set_active(True), "Akun {username} diaktifkan kembali.", "aktifkan kembali akun"),
+        ("unlock", accounts.unlock, "Kunci akun {username} dibuka.", "buka kunci akun"),
+    ]:
+        command(name, _user_change(fn, message), help_text, user).add_argument("username")
+    command("reset-password", cmd_user_reset_password, "beri kata sandi sementara baru", user).add_argument("username")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on wrong usage
+    out = Output(getattr(args, "json", False))
+    try:
+        return args.handler(args, out)
+    except MuskelError as exc:
+        return _fail(out, exc.code, exc.message, exc.exit_code, getattr(exc, "field", None))
+    except sa.exc.OperationalError as exc:
+        return _fail(out, "database_unavailable", f"Basis data tidak dapat dipakai: {exc.orig}", EXIT_ENVIRONMENT)
+    except PermissionError as exc:
+        return _fail(out, "data_dir_not_writable", f"Tidak dapat menulis: {exc}", EXIT_ENVIRONMENT)
+
+
+def _fail(out: Output, code: str, message: str, exit_code: int, field: str | None = None) -> int:
+    print(f"GAGAL ({code}): {message}", file=sys.stderr)
+    if out.as_json:
+        print(json.dumps({"ok": False, "code": code, "field": field, "message": message}, ensure_ascii=False))
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

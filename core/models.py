@@ -1,0 +1,155 @@
+"""The tables of Muskel, one class each.
+
+Records that may travel to another installation carry a ``uuid`` beside their local ``id``.
+Timestamps are stored as timezone-aware UTC (see ``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_lib
+from datetime import datetime, timezone
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from core.timefmt import as_utc, utcnow
+
+# Stable constraint names, so Alembic migrations work the same on SQLite (batch mode) and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A datetime that always comes back timezone-aware in UTC, on SQLite as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use core.timefmt.utcnow()")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else as_utc(value)
+
+
+def new_uuid() -> str:
+    return str(uuid_lib.uuid4())
+
+
+def _created_at():
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Wilayah(SQLModel, table=True):
+    """An administrative region with its Kemendagri code (reference data loaded by `muskel init`)."""
+
+    kode: str = Field(primary_key=True, max_length=13)
+    tingkat: str = Field(max_length=10, index=True)  # provinsi | kota | kabupaten | kecamatan | kelurahan
+    nama: str = Field(max_length=100)
+    kode_induk: Optional[str] = Field(default=None, foreign_key="wilayah.kode", index=True, max_length=13)
+    kode_pos: Optional[str] = Field(default=None, max_length=5)
+
+
+class OfficeProfile(SQLModel, table=True):
+    """The office of a wilayah as it appears on letterheads: address, phone, head of office."""
+
+    wilayah_kode: str = Field(primary_key=True, foreign_key="wilayah.kode", max_length=13)
+    alamat: str = Field(default="", max_length=300)
+    telepon: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=120)
+    nama_pimpinan: str = Field(default="", max_length=120)
+    nip_pimpinan: str = Field(default="", max_length=30)
+    updated_at: datetime = _created_at()
+    version: int = Field(default=1)
+
+
+class User(SQLModel, table=True):
+    """An account: one person, one role, one wilayah."""
+
+    __tablename__ = "user_account"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    nama: str = Field(max_length=120)
+    role: str = Field(max_length=16, index=True)
+    wilayah_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
+    nip: str = Field(default="", max_length=30)
+    jabatan: str = Field(default="", max_length=120)
+    telepon: str = Field(default="", max_length=40)
+    password_hash: str = Field(max_length=255)
+    must_change_password: bool = Field(default=True)
+    failed_attempts: int = Field(default=0)
+    locked_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    is_active: bool = Field(default=True)
+    is_demo: bool = Field(default=False)
+    last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+    version: int = Field(default=1)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One line of the append-only audit log; ``hash`` covers the line and the previous line's hash."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    seq: int = Field(unique=True)
+    created_at: datetime = _created_at()
+    actor_username: str = Field(max_length=64, index=True)
+    actor_role: str = Field(max_length=16)
+    channel: str = Field(max_length=8)  # web | cli | system
+    action: str = Field(max_length=64, index=True)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=64)
+    wilayah_kode: Optional[str] = Field(default=None, max_length=13, index=True)
+    before: Optional[str] = Field(default=None, sa_type=sa.Text)  # canonical JSON
+    after: Optional[str] = Field(default=None, sa_type=sa.Text)  # canonical JSON
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """A single row holding the chain's tip; locking it serialises appends so the chain never forks."""
+
+    id: int = Field(default=1, primary_key=True)
+    last_seq: int = Field(default=0)
+    last_hash: str = Field(max_length=64)
+
+
+class StoredFile(SQLModel, table=True):
+    """A file in the content-addressed store; other tables point here, never to paths."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    media_type: str = Field(max_length=100)
+    original_name: str = Field(default="", max_length=255)
+    purpose: str = Field(max_length=40)  # what the file is for: photo, scan, document, meeting_photo…
+    wilayah_kode: Optional[str] = Field(default=None, foreign_key="wilayah.kode", max_length=13, index=True)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _created_at()
+
+
+class Draft(SQLModel, table=True):
+    """Input a user typed but has not saved yet, kept so that a refresh or a timeout loses nothing."""
+
+    __table_args__ = (sa.UniqueConstraint("username", "form_key", name="uq_draft_username_form_key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    form_key: str = Field(max_length=64)
+    payload: str = Field(sa_type=sa.Text)  # JSON object: widget key -> value
+    reason: str = Field(default="autosave", max_length=16)  # autosave | timeout
+    updated_at: datetime = _created_at()
