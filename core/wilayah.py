@@ -156,3 +156,14 @@ def kelurahan_in_scope(*, actor: Actor, session: Session) -> list[Wilayah]:
     stmt = select(Wilayah).where(Wilayah.tingkat == "kelurahan", scope_filter(Wilayah.kode, actor.wilayah_kode))
     return list(session.exec(stmt.order_by(Wilayah.kode)).all())
 
+
+
+def options(session: Session) -> list[tuple[str, str, str]]:
+    """Every wilayah as (kode, "31.75.01.1003 · Kelurahan Kayu Manis (Matraman)", tingkat) for pickers."""
+    rows = session.exec(select(Wilayah).order_by(Wilayah.kode)).all()
+    names = {w.kode: w.nama for w in rows}
+    result = []
+    for w in rows:
+        parent = f" ({names[w.kode_induk]})" if w.tingkat == "kelurahan" and w.kode_induk in names else ""
+        result.append((w.kode, f"{w.kode} · {full_name(w)}{parent}", w.tingkat))
+    return result

@@ -1,0 +1,45 @@
+"""Home: the user's wilayah, office, colleagues, rights and recent activity."""
+
+import pandas as pd
+import streamlit as st
+
+from core import db, home
+from core.audit_labels import action_text
+from core.timefmt import tanggal_hari, utcnow, waktu
+from ui import widgets
+
+actor = widgets.require_page("pages/beranda.py")
+with db.session_scope() as s:
+    info = home.overview(actor=actor, session=s)
+
+st.title(f"Selamat datang, {actor.nama}")
+st.caption(f"{widgets.actor_role_label(actor)} · {info['wilayah']['lengkap']} · {tanggal_hari(utcnow())}")
+
+col1, col2, col3 = st.columns(3)
+col1.metric("Kode wilayah (Kemendagri)", info["wilayah"]["kode"], help=info["wilayah"]["nama"])
+col2.metric("Kelurahan dalam wilayah", info["kelurahan_dalam_wilayah"])
+col3.metric("Akun aktif dalam wilayah", sum(info["akun_per_peran"].values()))
+
+if info["draf"]:
+    st.info("Ada isian yang belum disimpan (" + ", ".join(info["draf"]) + "). Buka halamannya untuk melanjutkan.",
+            icon="📝")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Kantor")
+    office = info["kantor"]
+    if office:
+        st.markdown(f"{office['alamat'] or '–'}  \nTelepon: {office['telepon'] or '–'}  \n"
+                    f"Pimpinan: {office['nama_pimpinan'] or '–'}")
+    else:
+        st.caption("Profil kantor belum diisi oleh administrator.")
+    st.subheader("Wewenang Anda")
+    st.markdown("\n".join(f"- {w[0].upper()}{w[1:]}" for w in info["wewenang"]))
+with right:
+    st.subheader("Akun dalam wilayah Anda")
+    st.dataframe(pd.DataFrame([{"Peran": k, "Jumlah": v} for k, v in info["akun_per_peran"].items()]),
+                 hide_index=True, use_container_width=True)
+    st.subheader("Aktivitas terakhir Anda")
+    rows = [{"Waktu": waktu(pd.Timestamp(e["created_at"]).to_pydatetime()), "Kegiatan": action_text(e["action"]),
+             "Saluran": e["channel"]} for e in info["aktivitas"]]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)

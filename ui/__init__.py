@@ -1,0 +1,1 @@
+"""The only shared Streamlit code: session and login, drafts, navigation, shared widgets."""

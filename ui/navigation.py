@@ -1,0 +1,40 @@
+"""The page registry: which role sees which pages, as data. Pages not listed for a role cannot be reached."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.access import Role
+
+# path, title, icon
+BERANDA = ("pages/beranda.py", "Beranda", ":material/home:")
+WILAYAH_SAYA = ("pages/wilayah_saya.py", "Wilayah saya", ":material/account_tree:")
+AKUN_SAYA = ("pages/akun_saya.py", "Akun saya", ":material/person:")
+LOG_AUDIT = ("pages/log_audit.py", "Log audit", ":material/policy:")
+KELOLA_AKUN = ("pages/kelola_akun.py", "Kelola akun", ":material/manage_accounts:")
+PROFIL_KANTOR = ("pages/profil_kantor.py", "Profil kantor", ":material/apartment:")
+
+_COMMON = {"Umum": [BERANDA, WILAYAH_SAYA], "Akun": [AKUN_SAYA]}
+
+PAGES_BY_ROLE: dict[Role, dict[str, list[tuple[str, str, str]]]] = {
+    Role.OPERATOR: _COMMON,
+    Role.LURAH: _COMMON,
+    Role.PETUGAS: _COMMON,
+    Role.CAMAT: _COMMON,
+    Role.WALIKOTA: _COMMON,
+    Role.DINSOS: _COMMON,
+    Role.AUDITOR: {**_COMMON, "Audit": [LOG_AUDIT]},
+    Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR]},
+}
+
+
+def pages_for(role: Role) -> dict[str, list[st.Page]]:
+    sections = PAGES_BY_ROLE[Role(role)]
+    return {
+        section: [st.Page(path, title=title, icon=icon, default=(path == BERANDA[0])) for path, title, icon in items]
+        for section, items in sections.items()
+    }
+
+
+def allowed_paths(role: Role) -> set[str]:
+    return {path for items in PAGES_BY_ROLE[Role(role)].values() for path, _, _ in items}
