@@ -1,0 +1,11 @@
+"""Run every benchmark: python -m bench [POSTGRES_URL]"""
+
+import sys
+
+from bench import bench_audit, bench_login
+
+url = sys.argv[1] if len(sys.argv) > 1 else None
+bench_login.main()
+bench_audit.main(None)
+if url:
+    bench_audit.main(url)

@@ -1,0 +1,43 @@
+"""Helpers for benchmarks: a scratch database, repeated timing, and one printed table."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from core import db, setup
+from core.config import Settings
+
+
+def scratch_engine(url: str | None = None):
+    """A fresh migrated database: SQLite in a temp dir unless a URL (e.g. PostgreSQL) is given."""
+    root = Path(tempfile.mkdtemp(prefix="muskel-bench-"))
+    settings = Settings(data_dir=root, database_url=url or f"sqlite:///{root / 'bench.db'}", idle_timeout_minutes=30)
+    engine = db.get_engine(settings.database_url)
+    setup.initialise(settings, engine)
+    return engine
+
+
+def median_seconds(fn: Callable[[], None], *, repeat: int = 7, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def report(title: str, rows: list[tuple[str, float, float | None]], database: str) -> None:
+    """rows: (what, median seconds, baseline median seconds or None)."""
+    print(f"\n{title}  [database: {database}; machine: {platform.machine()}, {platform.python_version()}]")
+    print(f"{'measure':<48} {'median':>12} {'baseline':>12} {'ratio':>8}")
+    for what, value, base in rows:
+        ratio = f"{value / base:8.2f}" if base else f"{'':>8}"
+        base_text = f"{base * 1000:10.2f}ms" if base else f"{'':>12}"
+        print(f"{what:<48} {value * 1000:10.2f}ms {base_text} {ratio}")
