@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -65,7 +67,8 @@ def ensure_data_dir(settings: Settings) -> None:
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.files_dir.mkdir(parents=True, exist_ok=True)
-        probe = settings.data_dir / ".write-test"
+        # A probe of its own per process and thread: concurrent starts must not unlink each other's probe.
+        probe = settings.data_dir / f".write-test-{os.getpid()}-{threading.get_ident()}"
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
