@@ -80,6 +80,13 @@ def authenticate(username: str, password: str, *, session: Session, channel: str
 
     now = utcnow()
     if not user.is_active:
+        # Only someone who knows the password learns that the account exists and is disabled.
+        if not passwords.verify_password(user.password_hash, password or ""):
+            audit.record(session, actor_for(user, channel), "auth.login_failed", object_type="user",
+                         object_id=user.username, wilayah_kode=user.wilayah_kode,
+                         after={"alasan": "account_disabled"})
+            return LoginOutcome(None, error=LoginRefused("Nama pengguna atau kata sandi salah.",
+                                                         code="bad_credentials"))
         audit.record(session, actor_for(user, channel), "auth.login_failed", object_type="user",
                      object_id=user.username, wilayah_kode=user.wilayah_kode, after={"alasan": "account_disabled"})
         return LoginOutcome(None, error=LoginRefused(
@@ -125,7 +132,8 @@ def authenticate(username: str, password: str, *, session: Session, channel: str
 
 
 def _anonymous(username: str, channel: str) -> Actor:
-    return Actor(username=username or "-", nama="", role=Role.OPERATOR, wilayah_kode="31", channel=channel)
+    """Whoever typed an unknown username: recorded under that name, with no role."""
+    return Actor(username=username or "-", nama="", role="-", wilayah_kode="31", channel=channel)  # type: ignore[arg-type]
 
 
 def logout(*, actor: Actor, session: Session, reason: str = "logout") -> None:

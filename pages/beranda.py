@@ -38,8 +38,8 @@ with left:
 with right:
     st.subheader("Akun dalam wilayah Anda")
     st.dataframe(pd.DataFrame([{"Peran": k, "Jumlah": v} for k, v in info["akun_per_peran"].items()]),
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
     st.subheader("Aktivitas terakhir Anda")
     rows = [{"Waktu": waktu(pd.Timestamp(e["created_at"]).to_pydatetime()), "Kegiatan": action_text(e["action"]),
              "Saluran": e["channel"]} for e in info["aktivitas"]]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -6,7 +6,10 @@ from core import accounts, db
 from core.passwords import MIN_LENGTH
 from ui import session, widgets
 
+session.leave_legacy_pages_mode()
 actor = session.current_actor()
+if actor is None:
+    st.stop()
 st.title("Ganti kata sandi")
 st.info("Anda masuk dengan kata sandi sementara. Buat kata sandi Anda sendiri untuk melanjutkan.")
 

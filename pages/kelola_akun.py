@@ -40,7 +40,7 @@ with tab_list:
     table = pd.DataFrame([{"Nama pengguna": p["username"], "Nama": p["nama"], "Peran": ROLE_LABELS[Role(p["role"])],
                            "Wilayah": widgets.wilayah_text(p["wilayah"]), "Status": status(p),
                            "Demo": "ya" if p["demo"] else ""} for p in shown])
-    picked = st.dataframe(table, hide_index=True, use_container_width=True, on_select="rerun",
+    picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                           selection_mode="single-row", key="acc_table")
     rows = picked.selection.rows if picked else []
     if not rows:

@@ -44,7 +44,7 @@ with widgets.user_errors():
         "Objek": f"{e['object_type']} {e['object_id']}", "Wilayah": e["wilayah"] or "–",
         "Sebelum": audit.canonical_json(e["before"]) or "", "Sesudah": audit.canonical_json(e["after"]) or "",
     } for e in entries])
-    st.dataframe(frame, hide_index=True, use_container_width=True)
+    st.dataframe(frame, hide_index=True, width="stretch")
     if entries:
         st.download_button("Unduh CSV", frame.to_csv(index=False).encode("utf-8-sig"), file_name="log_audit.csv",
                            mime="text/csv", on_click="ignore", key="audit_csv")

@@ -5,6 +5,7 @@ import streamlit as st
 from core import db, demo
 from ui import session
 
+session.leave_legacy_pages_mode()
 st.title("Muskel")
 st.caption("Musyawarah kelurahan dan usulan DTSEN · Pemerintah Provinsi DKI Jakarta")
 

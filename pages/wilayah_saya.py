@@ -26,7 +26,7 @@ def accounts_table(node) -> None:
     if node.accounts:
         st.dataframe(pd.DataFrame([{"Nama pengguna": a["username"], "Nama": a["nama"], "Peran": a["peran"],
                                     "Jabatan": a["jabatan"], "Status": "aktif" if a["aktif"] else "nonaktif"}
-                                   for a in node.accounts]), hide_index=True, use_container_width=True)
+                                   for a in node.accounts]), hide_index=True, width="stretch")
     else:
         st.caption("Belum ada akun di wilayah ini.")
 

@@ -152,3 +152,20 @@ def end_session() -> None:
     for key in list(st.session_state.keys()):
         if key != FLASH_KEY:
             del st.session_state[key]
+
+
+def leave_legacy_pages_mode() -> None:
+    """Make sure Home.py (login gate, idle timeout, role pages) runs, even on a freshly started server.
+
+    Streamlit treats an app with a ``pages/`` folder as a legacy multipage app until the first ``st.navigation``
+    call in the process; until then a request for a page address (``/kelola_akun``) runs that page script
+    directly and lists every page file in the sidebar. A page that finds itself run that way switches the mode
+    off and reruns, so the request goes through Home.py like every other.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the legacy mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -32,12 +32,13 @@ def actor_role_label(actor: Actor) -> str:
 
 
 def identity_panel(actor: Actor) -> None:
-    """Name, role and wilayah of the logged-in user, always visible in the sidebar, and the logout button."""
+    """Name, role and wilayah of the logged-in user, always visible (sidebar and page top), and the logout button."""
+    st.caption(f":material/badge: {actor.nama} · {actor_role_label(actor)} · {wilayah_text(actor.wilayah_kode)}")
     with st.sidebar:
         st.markdown(f"**{actor.nama}**")
         st.caption(f"{actor_role_label(actor)} · {actor.username}")
         st.caption(wilayah_text(actor.wilayah_kode))
-        if st.button("Keluar", icon=":material/logout:", key="_logout", use_container_width=True):
+        if st.button("Keluar", icon=":material/logout:", key="_logout", width="stretch"):
             ui_session.log_out()
             st.rerun()
         st.caption(f"Sesi berakhir otomatis setelah {ui_session.idle_timeout_seconds() // 60} menit tidak aktif.")
@@ -45,6 +46,7 @@ def identity_panel(actor: Actor) -> None:
 
 def require_page(path: str, *roles: Role) -> Actor:
     """Every page re-checks who is looking: the navigation is not the only guard."""
+    ui_session.leave_legacy_pages_mode()
     actor = ui_session.current_actor()
     if actor is None or path not in allowed_paths(actor.role) or (roles and actor.role not in roles):
         st.error("Halaman ini tidak tersedia untuk peran Anda.")

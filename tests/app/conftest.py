@@ -18,6 +18,30 @@ HOME = str(PROJECT_ROOT / "Home.py")
 ALL_PAGES = sorted(f"pages/{p.name}" for p in (PROJECT_ROOT / "pages").glob("*.py"))
 
 
+@pytest.fixture(autouse=True)
+def _navigation_as_in_a_running_server(monkeypatch):
+    """Run Home.py on every AppTest run, as a running server does.
+
+    Streamlit decides per process whether an app uses the legacy ``pages/`` directory (multipage v1): it assumes
+    so when a ``pages/`` folder exists, until the first ``st.navigation`` call switches that off for good. AppTest
+    resets the flag before every run, so without this each run after the first would execute the page file
+    directly — skipping Home.py's login gate, idle timeout, revalidation and autosave, and making
+    ``switch_page`` bypass the role's registry. Here the flag is held at "no pages directory", the state a server
+    is in from the first page view on.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    yield
+    PagesManager.uses_pages_directory = None
+
+
 @pytest.fixture
 def new_app():
     """``new_app()`` → a not yet run AppTest of Home.py (a new browser tab)."""
