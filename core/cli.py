@@ -184,6 +184,45 @@ def cmd_audit_log(args, out: Output) -> int:
     return EXIT_OK
 
 
+def cmd_import_dtsen(args, out: Output) -> int:
+    from pathlib import Path
+
+    from core import dtsen_file, register
+
+    engine = _ready_engine()
+    path = Path(args.file)
+    if not path.is_file():
+        raise InvalidInput(f"Berkas {path} tidak ditemukan.", code="file_missing", field="FILE")
+    column_map = dtsen_file.read_column_map(Path(args.column_map).read_bytes()) if args.column_map else None
+    waive = {code: args.reason or "" for code in args.waive or []}
+    with db.session_scope(engine) as session:
+        actor = resolve_actor(args.as_user, session)
+        result = register.import_extract(
+            path.read_bytes(), path.name, args.kelurahan, actor=actor, session=session, column_map=column_map,
+            dry_run=args.dry_run, skip_invalid=args.skip_invalid, waive=waive,
+            progress=lambda fraction, text: out.log(f"[{fraction:4.0%}] {text}"))
+    if args.report:
+        result.problems[["row", "column", "code", "message"]].to_csv(args.report, index=False)
+        out.log(f"Laporan masalah ditulis ke {args.report} ({len(result.problems)} baris).")
+    counts = {k: result.counts[k] for k in ("persons", "new", "changed", "unchanged", "absent", "problems",
+                                            "blocking", "warnings", "skipped_rows")}
+    summary = {"imported": result.imported, "dry_run": args.dry_run, **counts}
+    if not result.imported and not args.dry_run:
+        for p in result.blocking.head(20).itertuples(index=False):
+            out.log(f"baris {p.row}, kolom {p.column}: [{p.code}] {p.message}")
+        if len(result.blocking) > 20:
+            out.log(f"… dan {len(result.blocking) - 20} masalah lain (lihat --report).")
+    out.result(summary, lambda: (
+        ("Diimpor" if result.imported else ("Pemeriksaan saja (--dry-run)" if args.dry_run else "TIDAK diimpor"))
+        + f": {counts['persons']} orang; baru {counts['new']}, berubah {counts['changed']}, tetap "
+        f"{counts['unchanged']}, absen {counts['absent']} keluarga; {counts['blocking']} masalah penghalang, "
+        f"{counts['warnings']} peringatan" + (f", {counts['skipped_rows']} baris dilewati" if counts["skipped_rows"]
+                                              else "") + "."))
+    if result.imported or (args.dry_run and not len(result.blocking)):
+        return EXIT_OK
+    return EXIT_FAILED
+
+
 # --- parser -----------------------------------------------------------------------------------------------
 
 
@@ -206,6 +245,17 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("--action", help="hanya aksi ini, misalnya auth.login")
     log.add_argument("--user", help="hanya entri oleh nama pengguna ini")
     log.add_argument("--limit", type=int, default=100)
+
+    imp = command("import-dtsen", cmd_import_dtsen, "impor ekstrak DTSEN (CSV/XLSX) untuk satu kelurahan")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--kelurahan", required=True, metavar="CODE", help="kode Kemendagri kelurahan, mis. 31.75.01.1003")
+    imp.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    imp.add_argument("--dry-run", action="store_true", help="periksa saja, jangan simpan apa pun")
+    imp.add_argument("--skip-invalid", action="store_true", help="impor hanya keluarga tanpa masalah penghalang")
+    imp.add_argument("--column-map", metavar="MAP.csv", help="pemetaan kolom: CSV dengan kolom source,target")
+    imp.add_argument("--report", metavar="OUT.csv", help="tulis semua masalah ke CSV (row,column,code,message)")
+    imp.add_argument("--waive", action="append", metavar="CODE", help="kesampingkan temuan ini (hanya Lurah)")
+    imp.add_argument("--reason", help="alasan untuk --waive")
 
     user = sub.add_parser("user", help="kelola akun").add_subparsers(dest="user_command", required=True,
                                                                       metavar="AKSI")

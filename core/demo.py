@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from core import accounts, offices
+from core import accounts, demo_register, offices, register
 from core.access import Actor
-from core.models import User
+from core.config import load_settings
+from core.models import RegisterImport, User
 
 DEMO_PASSWORD = "muskel-demo"
 
@@ -54,7 +55,50 @@ def seed(*, actor: Actor, session: Session) -> dict:
         if current["version"] == 0:
             offices.update_profile(kode, values, expected_version=0, actor=actor, session=session)
             profiles.append(kode)
-    return {"accounts_created": created, "offices_created": profiles}
+    registers = seed_registers(session=session)
+    return {"accounts_created": created, "offices_created": profiles, "registers_imported": registers}
+
+
+KAYUMANIS, PALMERIAM = "31.75.01.1003", "31.75.01.1004"
+
+
+def demo_extracts() -> dict[str, object]:
+    """The demo DTSEN extracts: Palmeriam, Kayu Manis as it should be, and Kayu Manis as Excel first broke it."""
+    kayumanis = demo_register.plant_screening_findings(demo_register.generate(KAYUMANIS, 612, seed=31750103))
+    palmeriam = demo_register.generate(PALMERIAM, 150, seed=31750104)
+    # Two people registered in both kelurahan: the screening must show it before the Walikota signs.
+    for i, source in zip(palmeriam.index[[7, 40]], kayumanis.index[[101, 202]]):
+        palmeriam.at[i, "NIK"] = kayumanis.at[source, "NIK"]
+    return {"kayumanis": kayumanis, "palmeriam": palmeriam,
+            "kayumanis_rusak": demo_register.break_like_excel(kayumanis)}
+
+
+def seed_registers(*, session: Session) -> list[str]:
+    """Import the demo extracts once (Palmeriam first, so Kayu Manis shows the shared NIKs), and leave the files
+    in ``$MUSKEL_DATA_DIR/demo/`` for trying the import screen — including the one Excel broke."""
+    extracts = demo_extracts()
+    folder = load_settings().data_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    title = "Ekstrak DTSEN Kelurahan Kayu Manis — periode 2026-11"
+    files = {
+        "dtsen_kayumanis_2026-11.xlsx": demo_register.to_xlsx(extracts["kayumanis"], title),
+        "dtsen_kayumanis_2026-11_dari_excel_rusak.xlsx": demo_register.to_xlsx(extracts["kayumanis_rusak"], title),
+        "dtsen_palmeriam_2026-11.csv": demo_register.to_csv(extracts["palmeriam"], sep=";"),
+    }
+    for name, data in files.items():
+        if not (folder / name).exists():
+            (folder / name).write_bytes(data)
+    imported = []
+    for kode, name, username in ((PALMERIAM, "dtsen_palmeriam_2026-11.csv", "lurah.palmeriam"),
+                                 (KAYUMANIS, "dtsen_kayumanis_2026-11.xlsx", "operator.kayumanis")):
+        if session.exec(select(RegisterImport.id).where(RegisterImport.kelurahan_kode == kode)).first():
+            continue
+        actor = accounts.actor_for(accounts.get_user(session, username), channel="cli")
+        result = register.import_extract(files[name], name, kode, actor=actor, session=session)
+        if not result.imported:
+            raise RuntimeError(f"demo extract {name} refused: {result.blocking.head().to_dict('records')}")
+        imported.append(kode)
+    return imported
 
 
 def demo_accounts_exist(session: Session) -> bool:

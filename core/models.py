@@ -7,7 +7,7 @@ Timestamps are stored as timezone-aware UTC (see ``UTCDateTime``).
 from __future__ import annotations
 
 import uuid as uuid_lib
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Optional
 
 import sqlalchemy as sa
@@ -153,3 +153,89 @@ class Draft(SQLModel, table=True):
     payload: str = Field(sa_type=sa.Text)  # JSON object: widget key -> value
     reason: str = Field(default="autosave", max_length=16)  # autosave | timeout
     updated_at: datetime = _created_at()
+
+
+class RegisterImport(SQLModel, table=True):
+    """One DTSEN extract imported for a kelurahan: the file (kept in the file store) and what it changed."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    kelurahan_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
+    file_id: int = Field(foreign_key="storedfile.id")
+    filename: str = Field(max_length=255)
+    imported_by: str = Field(max_length=64)
+    imported_at: datetime = _created_at()
+    persons: int = 0
+    families: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    absent: int = 0
+    problems: int = 0
+    skipped_rows: int = 0  # rows left out by an explicit "import only the valid rows"
+
+
+class Family(SQLModel, table=True):
+    """A DTSEN family (keluarga), keyed by No KK within a kelurahan's register; never deleted."""
+
+    __table_args__ = (sa.UniqueConstraint("kelurahan_kode", "no_kk", name="uq_family_kelurahan_kk"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    kelurahan_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
+    no_kk: str = Field(max_length=16, index=True)
+    id_dtsen: str = Field(default="", max_length=40)
+    desil: Optional[int] = Field(default=None, index=True)
+    alamat: str = Field(default="", max_length=300)
+    rt: str = Field(default="", max_length=3)
+    rw: str = Field(default="", max_length=3, index=True)
+    status: str = Field(default="aktif", max_length=16)  # aktif | absen (not in the latest extract)
+    content_hash: str = Field(max_length=64)  # of the family and its members as last imported
+    first_import_id: int = Field(foreign_key="registerimport.id")
+    last_import_id: int = Field(foreign_key="registerimport.id")
+    updated_at: datetime = _created_at()
+
+
+class Person(SQLModel, table=True):
+    """A member of a DTSEN family; a member who leaves the extract is kept with status ``absen``."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    family_id: int = Field(foreign_key="family.id", index=True)
+    nik: str = Field(max_length=16, index=True)
+    nama: str = Field(max_length=150)
+    jenis_kelamin: str = Field(default="", max_length=1)  # L | P | ""
+    tanggal_lahir: Optional[date] = None
+    hubungan: str = Field(default="", max_length=40)
+    pekerjaan: str = Field(default="", max_length=100)
+    status: str = Field(default="aktif", max_length=16)  # aktif | absen
+
+
+class RegisterChange(SQLModel, table=True):
+    """History of the register: what an import did to a family (before → after), so nothing is lost."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="registerimport.id", index=True)
+    family_id: int = Field(foreign_key="family.id", index=True)
+    change: str = Field(max_length=16)  # baru | berubah | absen | kembali
+    before: Optional[str] = Field(default=None, sa_type=sa.Text)
+    after: Optional[str] = Field(default=None, sa_type=sa.Text)
+
+
+class Flag(SQLModel, table=True):
+    """A screening finding on a family or person (stable code, severity), open until resolved or waived."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    code: str = Field(max_length=40, index=True)
+    severity: str = Field(max_length=10)  # blocking | warning
+    kelurahan_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
+    family_id: Optional[int] = Field(default=None, foreign_key="family.id", index=True)
+    nik: str = Field(default="", max_length=16)
+    message: str = Field(sa_type=sa.Text)
+    source: str = Field(max_length=16)  # register | proposal | submission
+    import_id: Optional[int] = Field(default=None, foreign_key="registerimport.id")
+    status: str = Field(default="open", max_length=10, index=True)  # open | resolved | waived
+    resolved_by: str = Field(default="", max_length=64)
+    resolution_note: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _created_at()
+    resolved_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

@@ -7,6 +7,13 @@ from core.db import get_engine
 from sqlmodel import SQLModel
 
 config = context.config
+
+
+def _include(obj, name, type_, reflected, compare_to):
+    """The SQLite full-text index (person_fts and its shadow tables) is managed by hand in a migration."""
+    return not (type_ == "table" and name and name.startswith("person_fts"))
+
+
 engine = config.attributes.get("engine") or get_engine()
 
 with engine.connect() as connection:
@@ -15,6 +22,7 @@ with engine.connect() as connection:
         target_metadata=SQLModel.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_include,
     )
     with context.begin_transaction():
         context.run_migrations()

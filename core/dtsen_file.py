@@ -1,0 +1,197 @@
+"""Reading a DTSEN extract (CSV or XLSX) into text columns, and recognising its column names.
+
+Extracts differ: comma or semicolon, UTF-8 or Windows-1252, a title row above the header, column names spelt in
+many ways, and NIKs that Excel turned into numbers. This module only reads and maps; judging the content is
+``core.screening`` and ``core.register``'s job. Row numbers are the ones the spreadsheet shows (header = its row).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.errors import InvalidInput
+
+# Muskel's fields and the column names seen in extracts (compared without case, spaces or punctuation).
+FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "no_kk": ("nokk", "nomorkk", "kk", "nkk", "nokartukeluarga", "nomorkartukeluarga", "kartukeluarga"),
+    "nik": ("nik", "nomornik", "noktp", "nomorktp", "nikart", "nomorindukkependudukan", "ktp"),
+    "nama": ("nama", "namalengkap", "namaart", "namaanggota", "namaanggotakeluarga", "namaanggotart"),
+    "id_dtsen": ("iddtsen", "idkeluargadtsen", "idkeluarga", "dtsenid"),
+    "jenis_kelamin": ("jeniskelamin", "jk", "kelamin", "sex", "lp"),
+    "tanggal_lahir": ("tanggallahir", "tgllahir", "tgllhr", "tanggallhr", "tgllahirart"),
+    "hubungan": ("hubungankeluarga", "hubungan", "shdk", "hubungandengankepalakeluarga", "statushubungan",
+                 "hubkel", "statusdalamkeluarga"),
+    "alamat": ("alamat", "alamatlengkap", "alamatrumah"),
+    "rt": ("rt", "nort"),
+    "rw": ("rw", "norw"),
+    "desil": ("desil", "desilnasional", "peringkatdesil", "desilkesejahteraan"),
+    "pekerjaan": ("pekerjaan", "pekerjaanutama", "jenispekerjaan"),
+    "punya_mobil": ("mobil", "punyamobil", "kepemilikanmobil", "asetmobil", "memilikimobil"),
+    "njop": ("njop", "nilainjop", "njoprumah", "njopbangunan"),
+}
+FIELD_LABELS = {
+    "no_kk": "No KK", "nik": "NIK", "nama": "Nama", "id_dtsen": "ID DTSEN", "jenis_kelamin": "Jenis kelamin",
+    "tanggal_lahir": "Tanggal lahir", "hubungan": "Hubungan keluarga", "alamat": "Alamat", "rt": "RT", "rw": "RW",
+    "desil": "Desil", "pekerjaan": "Pekerjaan", "punya_mobil": "Memiliki mobil", "njop": "NJOP rumah",
+}
+REQUIRED = ("no_kk", "nik", "nama")
+IDENTITY_FIELDS = ("no_kk", "nik")
+_HEADER_SEARCH_ROWS = 15
+
+
+def normalise_name(name: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+_LOOKUP = {syn: fieldname for fieldname, syns in FIELD_SYNONYMS.items() for syn in syns}
+
+
+def recognise(columns: list[str]) -> dict[str, str]:
+    """{source column: Muskel field} for the columns whose names are recognised (first match wins)."""
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in columns:
+        target = _LOOKUP.get(normalise_name(column))
+        if target and target not in taken:
+            mapping[column] = target
+            taken.add(target)
+    return mapping
+
+
+@dataclass
+class Extract:
+    """An extract read as text: one row per person, original column names, spreadsheet row numbers."""
+
+    frame: pd.DataFrame  # every cell a stripped string ("" when empty)
+    header_row: int  # spreadsheet row of the header (1 for a plain CSV)
+    numeric_cells: dict[str, pd.Series] = field(default_factory=dict)  # column -> True where Excel held a number
+    filename: str = ""
+
+    @property
+    def first_data_row(self) -> int:
+        return self.header_row + 1
+
+    def sheet_rows(self) -> pd.Series:
+        """The spreadsheet row number of every data row."""
+        return pd.Series(range(self.first_data_row, self.first_data_row + len(self.frame)), index=self.frame.index)
+
+
+def read(data: bytes, filename: str) -> Extract:
+    """Read CSV or XLSX bytes (decided by content, not by the name)."""
+    if not data or not data.strip():
+        raise InvalidInput("Berkas kosong: tidak ada header maupun baris data.", code="file_empty", field="berkas")
+    if data[:4] == b"PK\x03\x04":
+        extract = _read_xlsx(data)
+    else:
+        extract = _read_csv(data)
+    extract.filename = filename
+    if extract.frame.empty:
+        raise InvalidInput("Berkas hanya berisi header, tanpa baris data.", code="file_no_rows", field="berkas")
+    return extract
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _read_csv(data: bytes) -> Extract:
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    sep = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True,
+                            quoting=csv.QUOTE_MINIMAL)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InvalidInput(f"Berkas CSV tidak dapat dibaca: {exc}. Simpan ulang sebagai CSV (UTF-8).",
+                           code="file_unreadable", field="berkas") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.apply(lambda col: col.str.strip())
+    return Extract(frame=frame, header_row=1)
+
+
+def _read_xlsx(data: bytes) -> Extract:
+    try:
+        raw = pd.read_excel(io.BytesIO(data), engine="calamine", header=None, dtype=object)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook gets the same advice
+        raise InvalidInput("Berkas XLSX tidak dapat dibaca. Buka di Excel lalu simpan ulang sebagai .xlsx.",
+                           code="file_unreadable", field="berkas") from exc
+    header_index = _find_header(raw)
+    header = [str(v).strip() if not _is_blank(v) else f"kolom_{i + 1}" for i, v in enumerate(raw.iloc[header_index])]
+    body = raw.iloc[header_index + 1:].reset_index(drop=True)
+    body.columns = header
+    body = body.dropna(how="all").reset_index(drop=True)
+    numeric: dict[str, pd.Series] = {}
+    frame = pd.DataFrame(index=body.index)
+    for column in header:
+        values = body[column]
+        is_number = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v)
+        if is_number.any():
+            numeric[column] = is_number
+        frame[column] = values.map(_cell_text)
+    return Extract(frame=frame, header_row=header_index + 1, numeric_cells=numeric)
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+
+
+def _cell_text(value) -> str:
+    if _is_blank(value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.0f}" if value.is_integer() else repr(value)
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def _find_header(raw: pd.DataFrame) -> int:
+    """The first row among the top rows in which at least two required columns are recognised."""
+    for i in range(min(_HEADER_SEARCH_ROWS, len(raw))):
+        names = [str(v) for v in raw.iloc[i] if not _is_blank(v)]
+        if sum(1 for f in recognise(names).values() if f in REQUIRED) >= 2:
+            return i
+    return 0
+
+
+def read_column_map(data: bytes) -> dict[str, str]:
+    """A mapping file: CSV with columns ``source,target`` (extract column → Muskel field)."""
+    text = _decode(data)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if not rows or not {"source", "target"} <= set(rows[0].keys()):
+        raise InvalidInput("Berkas pemetaan kolom harus CSV dengan kolom 'source,target'.", code="column_map_invalid",
+                           field="column_map")
+    mapping = {}
+    for number, row in enumerate(rows, start=2):
+        target = (row["target"] or "").strip()
+        if target not in FIELD_SYNONYMS:
+            raise InvalidInput(f"Baris {number} berkas pemetaan: kolom Muskel {target!r} tidak dikenal. Pilihan: "
+                               + ", ".join(FIELD_SYNONYMS), code="column_map_invalid", field="column_map")
+        mapping[(row["source"] or "").strip()] = target
+    return mapping
+
+
+def apply_mapping(extract: Extract, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The final mapping: recognised names, then the user's choices on top. Refuses when required fields lack."""
+    mapping = recognise(list(extract.frame.columns))
+    for source, target in (overrides or {}).items():
+        if source not in extract.frame.columns:
+            raise InvalidInput(f"Kolom {source!r} dari pemetaan tidak ada di berkas.", code="column_map_invalid",
+                               field="column_map")
+        mapping = {s: t for s, t in mapping.items() if t != target and s != source}
+        if target:
+            mapping[source] = target
+    missing = [FIELD_LABELS[f] for f in REQUIRED if f not in mapping.values()]
+    if missing:
+        raise InvalidInput("Kolom wajib tidak ditemukan: " + ", ".join(missing) + ". Petakan kolom berkas ke kolom "
+                           "Muskel (di layar, atau --column-map di baris perintah).", code="columns_missing",
+                           field="column_map")
+    return mapping

@@ -1,0 +1,321 @@
+"""The DTSEN register of a kelurahan: importing extracts (all or nothing), and finding families in it.
+
+An import is one transaction: the original file goes into the file store, families and members are inserted or
+updated by No KK and NIK, families missing from the newer extract are marked ``absen`` (never deleted), every
+change to a family is kept in ``RegisterChange``, the screening warnings become open flags, and one audit entry
+records the import with its counts and the file's SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from core import audit, dtsen_file, filestore, screening, wilayah
+from core.access import Action, Actor, Role, require
+from core.errors import AccessDenied, InvalidInput
+from core.models import Family, Flag, Person, RegisterChange, RegisterImport
+from core.register_check import CheckResult, check
+from core.timefmt import utcnow
+
+Progress = Callable[[float, str], None]
+FAMILY_FIELDS = ("id_dtsen", "desil", "alamat", "rt", "rw")
+PERSON_FIELDS = ("nik", "nama", "jenis_kelamin", "tanggal_lahir", "hubungan", "pekerjaan")
+
+
+@dataclass
+class ImportResult:
+    imported: bool
+    counts: dict[str, int]
+    problems: pd.DataFrame
+    mapping: dict[str, str]
+    import_id: int | None = None
+    waived: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> pd.DataFrame:
+        return self.problems[self.problems["severity"] == screening.BLOCKING]
+
+
+def _noop(_fraction: float, _text: str) -> None:
+    pass
+
+
+def import_extract(
+    data: bytes,
+    filename: str,
+    kelurahan_kode: str,
+    *,
+    actor: Actor,
+    session: Session,
+    column_map: dict[str, str] | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    waive: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check an extract and, unless a blocking problem remains (or ``dry_run``), import it in this transaction.
+
+    ``waive`` maps waivable blocking codes to the reason (only roles the flag rule allows, e.g. the Lurah for
+    ``nik_in_two_kk``). ``skip_invalid`` imports only the rows without blocking problems — an explicit choice.
+    """
+    progress = progress or _noop
+    place = wilayah.require_known(session, kelurahan_kode)
+    if place.tingkat != "kelurahan":
+        raise InvalidInput(f"{wilayah.full_name(place)} bukan kelurahan: ekstrak DTSEN diimpor per kelurahan.",
+                           code="not_a_kelurahan", field="kelurahan")
+    require(actor, Action.REGISTER_IMPORT, kelurahan_kode)
+    waive = {code: (reason or "").strip() for code, reason in (waive or {}).items()}
+    _check_waivers(waive, actor)
+
+    progress(0.05, "Membaca berkas…")
+    extract = dtsen_file.read(data, filename)
+    mapping = dtsen_file.apply_mapping(extract, column_map)
+    progress(0.2, "Memeriksa data…")
+    result = check(extract, mapping, kelurahan_kode, session=session)
+    problems = result.problems
+    blocking = problems[(problems["severity"] == screening.BLOCKING) & ~problems["code"].isin(list(waive))]
+    counts = {"persons": int((~result.rows["drop"]).sum()), "problems": len(problems),
+              "blocking": len(blocking), "warnings": int((problems["severity"] == screening.WARNING).sum()),
+              "new": 0, "changed": 0, "unchanged": 0, "absent": 0, "skipped_rows": 0}
+    if dry_run or (len(blocking) and not skip_invalid):
+        return ImportResult(False, counts, problems, mapping, waived=waive)
+
+    rows = result.rows[~result.rows["drop"]]
+    if len(blocking):
+        bad_rows = set(blocking["row"])
+        bad_kk = set(rows.loc[rows["row"].isin(bad_rows), "no_kk"])
+        keep = ~rows["no_kk"].isin(bad_kk)  # a family is imported whole or not at all
+        counts["skipped_rows"] = int((~keep).sum())
+        rows = rows[keep]
+    if rows.empty:
+        raise InvalidInput("Tidak ada baris yang dapat diimpor: semua baris bermasalah.", code="nothing_to_import",
+                           field="berkas")
+    progress(0.35, "Menyimpan berkas asli…")
+    stored = filestore.save(data, media_type=_media_type(data), purpose="dtsen_extract", actor=actor,
+                            session=session, original_name=filename, wilayah_kode=kelurahan_kode)
+    record = RegisterImport(kelurahan_kode=kelurahan_kode, file_id=stored.id, filename=filename[:255],
+                            imported_by=actor.username)
+    session.add(record)
+    session.flush()
+    progress(0.45, "Memperbarui keluarga…")
+    applied = _apply(rows, kelurahan_kode, record, session, progress)
+    counts.update(applied)
+    counts["persons"] = len(rows)
+    progress(0.9, "Mencatat temuan penyaringan…")
+    _record_flags(problems, rows, waive, kelurahan_kode, record, actor, session)
+    for name in ("persons", "new", "changed", "unchanged", "absent", "problems", "skipped_rows"):
+        setattr(record, name, counts[name])
+    record.families = int(rows["no_kk"].nunique())
+    session.add(record)
+    audit.record(session, actor, "register.imported", object_type="register_import", object_id=record.uuid,
+                 wilayah_kode=kelurahan_kode,
+                 after={"berkas": filename, "sha256": stored.sha256, **{k: counts[k] for k in (
+                     "persons", "new", "changed", "unchanged", "absent", "problems", "skipped_rows")},
+                     "dikesampingkan": waive or None})
+    progress(1.0, "Selesai.")
+    return ImportResult(True, counts, problems, mapping, import_id=record.id, waived=waive)
+
+
+def _check_waivers(waive: dict[str, str], actor: Actor) -> None:
+    for code, reason in waive.items():
+        flag_rule = screening.RULES.get(code)
+        if flag_rule is None or not flag_rule.waivable_by:
+            raise InvalidInput(f"Temuan {code!r} tidak dapat dikesampingkan: perbaiki datanya.",
+                               code="not_waivable", field="waive")
+        if Role(actor.role) not in flag_rule.waivable_by:
+            raise AccessDenied(f"Hanya {', '.join(r.value for r in flag_rule.waivable_by)} yang dapat "
+                               f"mengesampingkan temuan {code}.")
+        if len(reason) < 10:
+            raise InvalidInput(f"Alasan mengesampingkan {code} wajib diisi (minimal 10 karakter).",
+                               code="waiver_reason_missing", field="waive")
+
+
+def _media_type(data: bytes) -> str:
+    if data[:4] == b"PK\x03\x04":
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return "text/csv"
+
+
+def _person_records(rows: pd.DataFrame) -> pd.DataFrame:
+    people = pd.DataFrame({
+        "no_kk": rows["no_kk"], "nik": rows["nik"], "nama": rows["nama"].str.slice(0, 150),
+        "jenis_kelamin": rows["jenis_kelamin"], "hubungan": rows["hubungan"].str.slice(0, 40),
+        "pekerjaan": rows["pekerjaan"].str.slice(0, 100),
+        "tanggal_lahir": rows["tanggal_lahir_date"].dt.date.astype(object).where(rows["tanggal_lahir_date"].notna(),
+                                                                                  None),
+    })
+    return people
+
+
+def _family_records(rows: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    """One row per No KK: the head's address (or the first member's), the family's desil, a content hash."""
+    is_head = rows["hubungan"].str.lower().str.contains("kepala", na=False)
+    ordered = rows.assign(_head=~is_head).sort_values(["_head", "row"], kind="stable")
+    first = ordered.drop_duplicates("no_kk").set_index("no_kk")
+    desil = rows.dropna(subset=["desil_num"]).groupby("no_kk")["desil_num"].first()
+    families = pd.DataFrame({
+        "id_dtsen": first["id_dtsen"].str.slice(0, 40), "alamat": first["alamat"].str.slice(0, 300),
+        "rt": first["rt"].str.slice(0, 3), "rw": first["rw"].str.slice(0, 3),
+    })
+    families["desil"] = desil.reindex(families.index).astype("Int64")
+    member_text = (people["nik"] + "|" + people["nama"] + "|" + people["jenis_kelamin"] + "|"
+                   + people["tanggal_lahir"].astype(str) + "|" + people["hubungan"] + "|" + people["pekerjaan"])
+    members = member_text.groupby(people["no_kk"]).apply(lambda s: "\n".join(sorted(s)))
+    head_text = (families["id_dtsen"] + "|" + families["desil"].astype(str) + "|" + families["alamat"] + "|"
+                 + families["rt"] + "|" + families["rw"])
+    families["content_hash"] = [hashlib.sha256(f"{h}\n{m}".encode()).hexdigest()
+                                for h, m in zip(head_text, members.reindex(families.index))]
+    return families
+
+
+def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, session: Session,
+           progress: Progress) -> dict[str, int]:
+    people = _person_records(rows)
+    families = _family_records(rows, people)
+    existing = {kk: (fid, h, status) for fid, kk, h, status in session.exec(
+        select(Family.id, Family.no_kk, Family.content_hash, Family.status)
+        .where(Family.kelurahan_kode == kelurahan_kode))}
+    incoming = set(families.index)
+    new_kk = [kk for kk in families.index if kk not in existing]
+    changed_kk = [kk for kk in families.index if kk in existing
+                  and (existing[kk][1] != families.at[kk, "content_hash"] or existing[kk][2] != "aktif")]
+    absent_kk = [kk for kk, (_, _, status) in existing.items() if kk not in incoming and status == "aktif"]
+    now = utcnow()
+    conn = session.connection()
+
+    if new_kk:
+        fresh = families.loc[new_kk]
+        conn.execute(sa.insert(Family), [{
+            "uuid": _uuid(), "kelurahan_kode": kelurahan_kode, "no_kk": kk, "id_dtsen": f["id_dtsen"],
+            "desil": None if pd.isna(f["desil"]) else int(f["desil"]), "alamat": f["alamat"], "rt": f["rt"],
+            "rw": f["rw"], "status": "aktif", "content_hash": f["content_hash"], "first_import_id": record.id,
+            "last_import_id": record.id, "updated_at": now} for kk, f in fresh.iterrows()])
+        ids = dict(session.exec(select(Family.no_kk, Family.id).where(
+            Family.kelurahan_kode == kelurahan_kode, Family.first_import_id == record.id)).all())
+        progress(0.6, "Menyimpan anggota keluarga…")
+        members = people[people["no_kk"].isin(ids)]
+        conn.execute(sa.insert(Person), [
+            {"family_id": ids[m.no_kk], "nik": m.nik, "nama": m.nama, "jenis_kelamin": m.jenis_kelamin,
+             "tanggal_lahir": m.tanggal_lahir, "hubungan": m.hubungan, "pekerjaan": m.pekerjaan, "status": "aktif"}
+            for m in members.itertuples(index=False)])
+        conn.execute(sa.insert(RegisterChange), [
+            {"import_id": record.id, "family_id": fid, "change": "baru", "before": None, "after": None}
+            for fid in ids.values()])
+
+    progress(0.8, "Memperbarui keluarga yang berubah…")
+    for kk in changed_kk:
+        _update_family(existing[kk][0], families.loc[kk], people[people["no_kk"] == kk], record, session, now)
+
+    if absent_kk:
+        absent_ids = [existing[kk][0] for kk in absent_kk]
+        for start in range(0, len(absent_ids), 5000):
+            chunk = absent_ids[start:start + 5000]
+            conn.execute(sa.update(Family).where(Family.id.in_(chunk)).values(status="absen", updated_at=now))
+        conn.execute(sa.insert(RegisterChange), [
+            {"import_id": record.id, "family_id": fid, "change": "absen", "before": json.dumps({"status": "aktif"}),
+             "after": json.dumps({"status": "absen"})} for fid in absent_ids])
+
+    unchanged = [existing[kk][0] for kk in families.index if kk in existing and kk not in set(changed_kk)]
+    for start in range(0, len(unchanged), 5000):
+        conn.execute(sa.update(Family).where(Family.id.in_(unchanged[start:start + 5000]))
+                     .values(last_import_id=record.id))
+    return {"new": len(new_kk), "changed": len(changed_kk), "absent": len(absent_kk), "unchanged": len(unchanged)}
+
+
+def _uuid() -> str:
+    from core.models import new_uuid
+
+    return new_uuid()
+
+
+def family_snapshot(family: Family, members: list[Person]) -> dict:
+    return {
+        **{f: getattr(family, f) for f in FAMILY_FIELDS}, "status": family.status,
+        "anggota": [{f: (str(getattr(m, f)) if getattr(m, f) is not None else None) for f in PERSON_FIELDS}
+                    | {"status": m.status} for m in sorted(members, key=lambda m: m.nik)],
+    }
+
+
+def _update_family(family_id: int, values: pd.Series, members: pd.DataFrame, record: RegisterImport,
+                   session: Session, now) -> None:
+    family = session.get(Family, family_id)
+    current = list(session.exec(select(Person).where(Person.family_id == family_id)).all())
+    before = family_snapshot(family, current)
+    was_absent = family.status != "aktif"
+    for f in ("id_dtsen", "alamat", "rt", "rw"):
+        setattr(family, f, values[f])
+    family.desil = None if pd.isna(values["desil"]) else int(values["desil"])
+    family.status = "aktif"
+    family.content_hash = values["content_hash"]
+    family.last_import_id = record.id
+    family.updated_at = now
+    by_nik = {p.nik: p for p in current}
+    seen = set()
+    for m in members.itertuples(index=False):
+        seen.add(m.nik)
+        person = by_nik.get(m.nik) or Person(family_id=family_id, nik=m.nik, nama=m.nama)
+        person.nama, person.jenis_kelamin, person.tanggal_lahir = m.nama, m.jenis_kelamin, m.tanggal_lahir
+        person.hubungan, person.pekerjaan, person.status = m.hubungan, m.pekerjaan, "aktif"
+        session.add(person)
+    for person in current:
+        if person.nik not in seen:
+            person.status = "absen"
+            session.add(person)
+    session.add(family)
+    session.flush()
+    after = family_snapshot(family, list(session.exec(select(Person).where(Person.family_id == family_id)).all()))
+    session.add(RegisterChange(import_id=record.id, family_id=family_id, change="kembali" if was_absent else "berubah",
+                               before=json.dumps(before, ensure_ascii=False, default=str),
+                               after=json.dumps(after, ensure_ascii=False, default=str)))
+
+
+def _record_flags(problems: pd.DataFrame, rows: pd.DataFrame, waive: dict[str, str], kelurahan_kode: str,
+                  record: RegisterImport, actor: Actor, session: Session) -> None:
+    """Warnings (and waived blocking findings) on imported rows become register flags.
+
+    A finding that is already open stays the same flag; one that somebody already closed with a note stays
+    closed; an open flag whose finding is gone is closed with a note naming this import.
+    """
+    conn = session.connection()
+    now = utcnow()
+    imported_rows = set(rows["row"])
+    keep = problems[problems["row"].isin(imported_rows)
+                    & ((problems["severity"] == screening.WARNING) | problems["code"].isin(list(waive)))]
+    keep = keep[keep["code"] != "row_duplicate"]
+    ids = dict(session.exec(select(Family.no_kk, Family.id).where(Family.kelurahan_kode == kelurahan_kode)).all())
+    existing = {(f.code, f.family_id, f.nik): f for f in session.exec(
+        select(Flag).where(Flag.kelurahan_kode == kelurahan_kode, Flag.source == "register")).all()}
+    found = set()
+    new_flags = []
+    for p in keep.itertuples(index=False):
+        key = (p.code, ids.get(p.no_kk), p.nik if len(p.nik) <= 16 else "")
+        if key in found:
+            continue
+        found.add(key)
+        if key in existing and (existing[key].status == "open" or existing[key].resolved_by != "import"):
+            continue
+        waived = p.code in waive
+        new_flags.append({
+            "uuid": _uuid(), "code": p.code, "severity": p.severity, "kelurahan_kode": kelurahan_kode,
+            "family_id": key[1], "nik": key[2], "message": p.message, "source": "register", "import_id": record.id,
+            "status": "waived" if waived else "open", "resolved_by": actor.username if waived else "",
+            "resolution_note": waive.get(p.code, ""), "created_at": now, "resolved_at": now if waived else None})
+    gone = [f.id for key, f in existing.items() if f.status == "open" and key not in found]
+    for start in range(0, len(gone), 5000):
+        conn.execute(sa.update(Flag).where(Flag.id.in_(gone[start:start + 5000])).values(
+            status="resolved", resolved_by="import", resolved_at=now,
+            resolution_note=f"Tidak ditemukan lagi pada impor ekstrak #{record.id}."))
+    if new_flags:
+        conn.execute(sa.insert(Flag), new_flags)
+    for code, reason in waive.items():
+        n = int((keep["code"] == code).sum())
+        if n:
+            audit.record(session, actor, "flag.waived", object_type="register_import", object_id=record.uuid,
+                         wilayah_kode=kelurahan_kode, after={"kode": code, "jumlah": n, "alasan": reason})

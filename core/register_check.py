@@ -1,0 +1,323 @@
+"""Checking a whole DTSEN extract before anything is written: normalised rows and every problem found.
+
+All checks run column-wise (pandas), so a 100,000-row extract is judged in well under a second; every problem
+carries the spreadsheet row, the column as the file names it, a stable code and an Indonesian explanation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlmodel import Session, select
+from stdnum import numdb
+
+from core import screening
+from core.dtsen_file import FIELD_LABELS, FIELD_SYNONYMS, Extract
+from core.models import Family, Person, Wilayah
+from core.screening import BLOCKING, EXCLUDED_JOBS, NJOP_LIMIT, TRUTHY, WARNING
+
+PROBLEM_COLUMNS = ["row", "column", "code", "severity", "message", "nik", "no_kk"]
+_MALE = {"l", "lk", "laki-laki", "laki laki", "lakilaki", "laki", "pria", "1", "m"}
+_FEMALE = {"p", "pr", "perempuan", "wanita", "2", "f", "w"}
+
+
+@dataclass
+class CheckResult:
+    rows: pd.DataFrame  # normalised, one row per person, with "row" (spreadsheet row) and a "drop" marker
+    problems: pd.DataFrame  # PROBLEM_COLUMNS
+
+    @property
+    def blocking(self) -> pd.DataFrame:
+        return self.problems[self.problems["severity"] == BLOCKING]
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        return self.problems[self.problems["severity"] == WARNING]
+
+
+class _Problems:
+    def __init__(self, rows: pd.DataFrame, source_of: dict[str, str]):
+        self.rows = rows
+        self.source_of = source_of
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, mask, fieldname: str, code: str, message) -> None:
+        """``message`` is a string or a Series aligned with the rows."""
+        mask = pd.Series(mask, index=self.rows.index).fillna(False).astype(bool)
+        if not mask.any():
+            return
+        picked = self.rows[mask]
+        text = message[mask] if isinstance(message, pd.Series) else message
+        self.parts.append(pd.DataFrame({
+            "row": picked["row"], "column": self.source_of.get(fieldname, FIELD_LABELS.get(fieldname, fieldname)),
+            "code": code, "severity": screening.rule(code).severity, "message": text,
+            "nik": picked["nik"], "no_kk": picked["no_kk"],
+        }))
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=PROBLEM_COLUMNS)
+        return pd.concat(self.parts, ignore_index=True).sort_values(["row", "code"], kind="stable")[PROBLEM_COLUMNS]
+
+
+def normalise(extract: Extract, mapping: dict[str, str]) -> pd.DataFrame:
+    """Muskel's columns from the mapped source columns; unmapped fields are empty text."""
+    source_for = {target: source for source, target in mapping.items()}
+    rows = pd.DataFrame(index=extract.frame.index)
+    rows["row"] = extract.sheet_rows()
+    for fieldname in FIELD_SYNONYMS:
+        source = source_for.get(fieldname)
+        rows[fieldname] = extract.frame[source].astype(str).str.strip() if source else ""
+    for fieldname in ("nik", "no_kk"):
+        rows[fieldname + "_raw"] = rows[fieldname]
+        rows[fieldname] = screening.compact(rows[fieldname])
+    rows["nama"] = rows["nama"].str.replace(r"\s+", " ", regex=True)
+    sex = rows["jenis_kelamin"].str.lower()
+    rows["jenis_kelamin"] = np.where(sex.isin(_MALE), "L", np.where(sex.isin(_FEMALE), "P", ""))
+    for fieldname in ("rt", "rw"):
+        digits = rows[fieldname].str.extract(r"^\D*(\d{1,3})\D*$", expand=False)
+        rows[fieldname] = digits.str.zfill(3).fillna(rows[fieldname].str.slice(0, 3))
+    rows["desil_num"] = pd.to_numeric(
+        rows["desil"].str.extract(r"^\s*(?:desil\s*)?(\d{1,2})(?:\.0)?\s*$", flags=re.I, expand=False),
+        errors="coerce")
+    rows["tanggal_lahir_date"] = _parse_dates(rows["tanggal_lahir"])
+    return rows
+
+
+def _parse_dates(text: pd.Series) -> pd.Series:
+    result = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        missing = result.isna() & (text != "")
+        if not missing.any():
+            break
+        result = result.fillna(pd.to_datetime(text.where(missing), format=fmt, errors="coerce"))
+    return result
+
+
+def check(extract: Extract, mapping: dict[str, str], kelurahan_kode: str, *, session: Session) -> CheckResult:
+    rows = normalise(extract, mapping)
+    source_of = {target: source for source, target in mapping.items()}
+    p = _Problems(rows, source_of)
+    nik, kk = rows["nik"], rows["no_kk"]
+
+    # Required fields.
+    for fieldname in ("no_kk", "nik", "nama"):
+        p.add(rows[fieldname] == "", fieldname, "required_missing",
+              f"{FIELD_LABELS[fieldname]} kosong. Isi kolom ini; setiap baris adalah satu orang.")
+
+    # Numbers Excel has destroyed (scientific notation in text, or a number cell in a workbook).
+    mangled = {}
+    for fieldname in ("nik", "no_kk"):
+        raw = rows[fieldname + "_raw"]
+        is_float = raw.str.match(screening.EXCEL_FLOAT)
+        source = source_of.get(fieldname)
+        if source in extract.numeric_cells:
+            is_float = is_float | extract.numeric_cells[source].reindex(rows.index, fill_value=False)
+        mangled[fieldname] = is_float & (raw != "")
+        label = FIELD_LABELS[fieldname]
+        p.add(mangled[fieldname], fieldname, "nik_excel_float",
+              f"{label} " + raw + f" disimpan Excel sebagai angka sehingga digit terakhirnya hilang. Format kolom "
+              f"{label} sebagai Teks di Excel, isi ulang angkanya dari sumber aslinya, lalu impor lagi.")
+
+    nik_ok = screening.nik_valid(nik)
+    bad_nik = (nik != "") & ~mangled["nik"] & ~nik_ok
+    p.add(bad_nik, "nik", "nik_invalid", _nik_reason(nik, "NIK"))
+    kk_ok = screening.kk_valid(kk)
+    bad_kk = (kk != "") & ~mangled["no_kk"] & ~kk_ok
+    p.add(bad_kk, "no_kk", "kk_invalid", _nik_reason(kk, "No KK", check_date=False))
+
+    has_date = rows["tanggal_lahir"] != ""
+    today = pd.Timestamp(date.today())
+    bad_date = has_date & (rows["tanggal_lahir_date"].isna() | (rows["tanggal_lahir_date"] > today))
+    p.add(bad_date, "tanggal_lahir", "tanggal_lahir_invalid",
+          "Tanggal lahir " + rows["tanggal_lahir"] + " tidak terbaca atau di masa depan. Tulis sebagai "
+          "DD/MM/YYYY atau YYYY-MM-DD.")
+    bad_desil = (rows["desil"] != "") & ~rows["desil_num"].between(1, 10)
+    p.add(bad_desil, "desil", "desil_invalid", "Desil " + rows["desil"] + " tidak valid: isi angka 1 sampai 10.")
+
+    usable = nik_ok & kk_ok
+    rows["drop"] = False
+    _duplicates(rows, usable, p)
+    _nik_in_two_kk(rows, usable, p)
+    _desil_conflict(rows, kk_ok, p)
+
+    # Warnings.
+    _region_warnings(rows, nik_ok, kk_ok, p, session)
+    _birth_warnings(rows, nik_ok, p)
+    _age_warnings(rows, p, today)
+    _exclusion_hints(rows, p)
+    _other_kelurahan(rows, nik_ok, kelurahan_kode, p, session)
+    return CheckResult(rows=rows, problems=p.frame())
+
+
+def _nik_reason(values: pd.Series, label: str, check_date: bool = True) -> pd.Series:
+    digits = values.str.fullmatch(r"\d+").fillna(False)
+    length = values.str.len()
+    province_ok = values.str.slice(0, 2).isin(screening.province_codes())
+    reason = pd.Series(f"{label} " + values + " tidak valid: tanggal lahir di dalamnya tidak mungkin.",
+                       index=values.index)
+    if not check_date:
+        reason[:] = f"{label} " + values + " tidak valid."
+    reason = reason.where(province_ok, f"{label} " + values + ": kode provinsi " + values.str.slice(0, 2)
+                          + " tidak ada.")
+    reason = reason.where(digits & (length == 16),
+                          f"{label} " + values + " harus 16 angka (sekarang " + length.astype(str)
+                          + " karakter).")
+    return reason
+
+
+def _duplicates(rows: pd.DataFrame, usable: pd.Series, p: _Problems) -> None:
+    key = rows.loc[usable, ["no_kk", "nik"]]
+    dup_key = key.duplicated(keep=False)
+    if not dup_key.any():
+        return
+    compare = ["no_kk", "nik", "nama", "jenis_kelamin", "tanggal_lahir", "hubungan", "desil", "rt", "rw", "alamat"]
+    involved = rows.loc[dup_key[dup_key].index]
+    identical_later = involved.duplicated(subset=compare, keep="first")
+    groups = involved.groupby(["no_kk", "nik"])[compare].nunique().max(axis=1) > 1
+    conflicting = involved.set_index(["no_kk", "nik"]).index.isin(groups[groups].index)
+    first_row = involved.groupby(["no_kk", "nik"])["row"].transform("min").astype(str)
+    idx = involved.index
+    p.add(pd.Series(identical_later & ~conflicting, index=idx).reindex(rows.index, fill_value=False), "nik",
+          "row_duplicate", ("Baris ini sama persis dengan baris " + first_row + "; diimpor sekali saja.")
+          .reindex(rows.index, fill_value=""))
+    rows.loc[idx[identical_later & ~conflicting], "drop"] = True
+    p.add(pd.Series(conflicting, index=idx).reindex(rows.index, fill_value=False), "nik", "nik_duplicate",
+          ("NIK ini muncul lebih dari sekali dalam KK yang sama dengan isi berbeda (lihat juga baris " + first_row
+           + "). Hapus atau perbaiki baris ganda.").reindex(rows.index, fill_value=""))
+
+
+def _nik_in_two_kk(rows: pd.DataFrame, usable: pd.Series, p: _Problems) -> None:
+    valid = rows[usable & ~rows["drop"]]
+    kk_count = valid.groupby("nik")["no_kk"].nunique()
+    offenders = kk_count[kk_count > 1].index
+    if len(offenders) == 0:
+        return
+    involved = valid[valid["nik"].isin(offenders)]
+    listing = involved.groupby("nik").apply(
+        lambda g: "; ".join(f"KK {k} (baris {r})" for k, r in zip(g["no_kk"], g["row"])), include_groups=False)
+    message = ("NIK yang sama tercatat di lebih dari satu KK: " + involved["nik"].map(listing)
+               + ". Satu orang hanya boleh di satu KK; perbaiki berkas, atau Lurah mengesampingkan dengan alasan.")
+    p.add(rows.index.isin(involved.index), "nik", "nik_in_two_kk", message.reindex(rows.index, fill_value=""))
+
+
+def _desil_conflict(rows: pd.DataFrame, kk_ok: pd.Series, p: _Problems) -> None:
+    with_desil = rows[kk_ok & rows["desil_num"].notna() & ~rows["drop"]]
+    counts = with_desil.groupby("no_kk")["desil_num"].nunique()
+    offenders = counts[counts > 1].index
+    if len(offenders) == 0:
+        return
+    values = with_desil[with_desil["no_kk"].isin(offenders)].groupby("no_kk")["desil_num"].apply(
+        lambda s: ", ".join(str(int(v)) for v in sorted(s.unique())))
+    mask = rows["no_kk"].isin(offenders) & kk_ok
+    message = ("Anggota KK " + rows["no_kk"] + " tercatat dengan desil berbeda (" + rows["no_kk"].map(values)
+               + "). Desil milik keluarga: samakan untuk semua anggota.")
+    p.add(mask, "desil", "desil_conflict", message.fillna(""))
+
+
+def _dki_kecamatan_prefixes(session: Session) -> set[str]:
+    """``317501``-style region prefixes of Jakarta's kecamatan (from the Kemendagri codes)."""
+    codes = session.exec(select(Wilayah.kode).where(Wilayah.tingkat == "kecamatan")).all()
+    return {c.replace(".", "") for c in codes}
+
+
+def _province_name(code: str) -> str:
+    info = numdb.get("id/loc").info(code)[0][1]
+    return info.get("name_id", code).title() if info else code
+
+
+def _region_warnings(rows, nik_ok, kk_ok, p: _Problems, session: Session) -> None:
+    kept = ~rows["drop"]
+    for fieldname, ok, label in (("nik", nik_ok, "KTP"), ("no_kk", kk_ok, "KK")):
+        values = rows[fieldname]
+        outside = ok & kept & ~values.str.startswith("31")
+        if fieldname == "no_kk":  # one warning per family, not per member
+            outside &= ~rows.duplicated(subset=["no_kk"])
+        names = values.str.slice(0, 2).map({c: _province_name(c) for c in values[outside].str.slice(0, 2).unique()})
+        p.add(outside, fieldname, "non_dki",
+              f"{label} diterbitkan di luar DKI Jakarta (provinsi " + names.fillna("?") + "). Bahas di musyawarah "
+              "apakah keluarga ini berdomisili di kelurahan.")
+        prefixes = _dki_kecamatan_prefixes(session)
+        unknown = ok & kept & values.str.startswith("31") & ~values.str.slice(0, 6).isin(prefixes)
+        if fieldname == "no_kk":
+            unknown &= ~rows.duplicated(subset=["no_kk"])
+        p.add(unknown, fieldname, "kecamatan_unknown",
+              f"{label} berkode wilayah " + values.str.slice(0, 6) + ", yang bukan kecamatan di DKI Jakarta. "
+              "Periksa angkanya.")
+
+
+def _birth_warnings(rows, nik_ok, p: _Problems) -> None:
+    born = rows["tanggal_lahir_date"]
+    check = nik_ok & born.notna() & ~rows["drop"]
+    if not check.any():
+        return
+    nik = rows["nik"]
+    raw_day = pd.to_numeric(nik.str.slice(6, 8), errors="coerce")
+    day, month, yy = raw_day % 40, pd.to_numeric(nik.str.slice(8, 10), errors="coerce"), \
+        pd.to_numeric(nik.str.slice(10, 12), errors="coerce")
+    date_mismatch = check & ((born.dt.day != day) | (born.dt.month != month) | (born.dt.year % 100 != yy))
+    sex = rows["jenis_kelamin"]
+    sex_mismatch = nik_ok & ~rows["drop"] & (sex != "") & ((raw_day > 40) != (sex == "P"))
+    p.add(date_mismatch, "tanggal_lahir", "nik_birthdate_mismatch",
+          "Tanggal lahir " + born.dt.strftime("%d/%m/%Y").fillna("") + " tidak cocok dengan tanggal di dalam NIK ("
+          + nik.str.slice(6, 12) + "). Periksa NIK atau tanggal lahir.")
+    p.add(sex_mismatch & ~date_mismatch, "jenis_kelamin", "nik_birthdate_mismatch",
+          "Jenis kelamin " + sex + " tidak cocok dengan NIK (pada perempuan tanggal lahir di NIK ditambah 40).")
+
+
+def _age_warnings(rows, p: _Problems, today: pd.Timestamp) -> None:
+    born = rows["tanggal_lahir_date"]
+    relation = rows["hubungan"].str.lower()
+    is_head = relation.str.contains("kepala", na=False)
+    is_child = relation.str.contains("anak", na=False) & ~relation.str.contains("menantu", na=False)
+    kept = ~rows["drop"] & born.notna()
+    age = (today - born).dt.days / 365.25
+    young_head = kept & is_head & (age < 15)
+    p.add(young_head, "tanggal_lahir", "age_implausible",
+          "Kepala keluarga berumur " + age.fillna(0).astype(int).astype(str) + " tahun (di bawah 15). Periksa "
+          "tanggal lahir atau hubungan keluarga.")
+    heads = rows[kept & is_head].drop_duplicates("no_kk").set_index("no_kk")["tanggal_lahir_date"]
+    head_born = rows["no_kk"].map(heads)
+    older_child = kept & is_child & head_born.notna() & (born < head_born)
+    p.add(older_child, "tanggal_lahir", "age_implausible",
+          "Anak lahir " + born.dt.strftime("%d/%m/%Y").fillna("") + ", lebih dulu dari kepala keluarga ("
+          + head_born.dt.strftime("%d/%m/%Y").fillna("") + "). Kemungkinan salah ketik tanggal lahir.")
+
+
+def _exclusion_hints(rows, p: _Problems) -> None:
+    kept = ~rows["drop"]
+    job = kept & rows["pekerjaan"].str.contains(EXCLUDED_JOBS, na=False)
+    p.add(job, "pekerjaan", "exclusion_hint",
+          "Pekerjaan " + rows["pekerjaan"] + ": ASN/TNI/Polri/BUMN-BUMD/DPRD dikecualikan menurut penyaringan DKI. "
+          "Musyawarah yang memutuskan.")
+    car = kept & rows["punya_mobil"].str.lower().isin(TRUTHY)
+    p.add(car, "punya_mobil", "exclusion_hint",
+          "Tercatat memiliki mobil: dikecualikan menurut penyaringan DKI. Musyawarah yang memutuskan.")
+    njop = pd.to_numeric(rows["njop"].str.replace(r"[^0-9]", "", regex=True), errors="coerce")
+    high = kept & (njop > NJOP_LIMIT)
+    p.add(high, "njop", "exclusion_hint",
+          "NJOP rumah di atas Rp1 miliar: dikecualikan menurut penyaringan DKI. Musyawarah yang memutuskan.")
+
+
+def _other_kelurahan(rows, nik_ok, kelurahan_kode: str, p: _Problems, session: Session) -> None:
+    """NIKs already in another kelurahan's register, named by kelurahan only (no other personal data)."""
+    niks = rows.loc[nik_ok & ~rows["drop"], "nik"].unique().tolist()
+    if not niks:
+        return
+    found: dict[str, str] = {}
+    for start in range(0, len(niks), 5000):
+        chunk = niks[start:start + 5000]
+        stmt = (select(Person.nik, Wilayah.nama, Family.status)
+                .join(Family, Family.id == Person.family_id).join(Wilayah, Wilayah.kode == Family.kelurahan_kode)
+                .where(Person.nik.in_(chunk), Family.kelurahan_kode != kelurahan_kode, Person.status == "aktif"))
+        for nik, nama, status in session.exec(stmt):
+            found.setdefault(nik, f"Kel. {nama} ({status})")
+    if not found:
+        return
+    where = rows["nik"].map(found)
+    p.add(where.notna() & nik_ok & ~rows["drop"], "nik", "dup_other_kelurahan",
+          "NIK ini juga terdaftar di " + where.fillna("") + ". Pastikan domisili sebelum diusulkan; beri catatan.")
