@@ -13,17 +13,23 @@ AKUN_SAYA = ("pages/akun_saya.py", "Akun saya", ":material/person:")
 LOG_AUDIT = ("pages/log_audit.py", "Log audit", ":material/policy:")
 KELOLA_AKUN = ("pages/kelola_akun.py", "Kelola akun", ":material/manage_accounts:")
 PROFIL_KANTOR = ("pages/profil_kantor.py", "Profil kantor", ":material/apartment:")
+IMPOR_DTSEN = ("pages/impor_dtsen.py", "Impor DTSEN", ":material/upload_file:")
+CARI_KELUARGA = ("pages/cari_keluarga.py", "Cari keluarga", ":material/person_search:")
+TEMUAN_DATA = ("pages/temuan_data.py", "Temuan data", ":material/report:")
 
 _COMMON = {"Umum": [BERANDA, WILAYAH_SAYA], "Akun": [AKUN_SAYA]}
+_KELURAHAN = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [IMPOR_DTSEN, CARI_KELUARGA, TEMUAN_DATA],
+              "Akun": [AKUN_SAYA]}
+_READERS = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [CARI_KELUARGA, TEMUAN_DATA], "Akun": [AKUN_SAYA]}
 
 PAGES_BY_ROLE: dict[Role, dict[str, list[tuple[str, str, str]]]] = {
-    Role.OPERATOR: _COMMON,
-    Role.LURAH: _COMMON,
-    Role.PETUGAS: _COMMON,
-    Role.CAMAT: _COMMON,
-    Role.WALIKOTA: _COMMON,
-    Role.DINSOS: _COMMON,
-    Role.AUDITOR: {**_COMMON, "Audit": [LOG_AUDIT]},
+    Role.OPERATOR: _KELURAHAN,
+    Role.LURAH: _KELURAHAN,
+    Role.PETUGAS: _COMMON,  # field officers see only their assigned families (verification screens)
+    Role.CAMAT: _READERS,
+    Role.WALIKOTA: _READERS,
+    Role.DINSOS: _READERS,
+    Role.AUDITOR: {**_READERS, "Audit": [LOG_AUDIT]},
     Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR]},
 }
 
