@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from core import db, setup
 from core.config import Settings
@@ -33,11 +34,34 @@ def median_seconds(fn: Callable[[], None], *, repeat: int = 7, warmup: int = 1) 
     return statistics.median(samples)
 
 
-def report(title: str, rows: list[tuple[str, float, float | None]], database: str) -> None:
-    """rows: (what, median seconds, baseline median seconds or None)."""
+def sample_seconds(fn: Callable[[object], None], inputs: Iterable[object], *, warmup: int = 3) -> list[float]:
+    """Seconds of ``fn(x)`` for every input (after calling it on the first ``warmup`` inputs untimed)."""
+    inputs = list(inputs)
+    for x in inputs[:warmup]:
+        fn(x)
+    samples = []
+    for x in inputs:
+        start = time.perf_counter()
+        fn(x)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile (nearest-rank): 95 % of the samples are at most this."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def report(title: str, rows: list[tuple], database: str) -> None:
+    """rows: (what, median seconds, baseline median seconds or None[, note such as a rate]).
+
+    ``what`` may name another statistic (e.g. "p95"); the column is headed "median" as most rows are medians.
+    """
     print(f"\n{title}  [database: {database}; machine: {platform.machine()}, {platform.python_version()}]")
     print(f"{'measure':<48} {'median':>12} {'baseline':>12} {'ratio':>8}")
-    for what, value, base in rows:
+    for what, value, base, *note in rows:
         ratio = f"{value / base:8.2f}" if base else f"{'':>8}"
         base_text = f"{base * 1000:10.2f}ms" if base else f"{'':>12}"
-        print(f"{what:<48} {value * 1000:10.2f}ms {base_text} {ratio}")
+        extra = f"  {note[0]}" if note and note[0] else ""
+        print(f"{what:<48} {value * 1000:10.2f}ms {base_text} {ratio}{extra}")
