@@ -230,6 +230,7 @@ class Flag(SQLModel, table=True):
     severity: str = Field(max_length=10)  # blocking | warning
     kelurahan_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
     family_id: Optional[int] = Field(default=None, foreign_key="family.id", index=True)
+    proposal_id: Optional[int] = Field(default=None, foreign_key="proposal.id", index=True)
     nik: str = Field(default="", max_length=16)
     message: str = Field(sa_type=sa.Text)
     source: str = Field(max_length=16)  # register | proposal | submission
@@ -239,3 +240,119 @@ class Flag(SQLModel, table=True):
     resolution_note: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = _created_at()
     resolved_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class KelurahanSetting(SQLModel, table=True):
+    """Per-kelurahan meeting settings: the unsur and programme picklists and the quorum rule (JSON)."""
+
+    kelurahan_kode: str = Field(primary_key=True, foreign_key="wilayah.kode", max_length=13)
+    unsur: str = Field(sa_type=sa.Text)  # JSON list of strings
+    programs: str = Field(sa_type=sa.Text)  # JSON list of strings
+    quorum: str = Field(sa_type=sa.Text)  # JSON {"chair": bool, "min_rw": int, "min_lmk": int}
+    version: int = Field(default=1)
+    updated_at: datetime = _created_at()
+
+
+class Musyawarah(SQLModel, table=True):
+    """A musyawarah kelurahan for a period (``held``), or the statement that none was held (``not_held``)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    kelurahan_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
+    periode: str = Field(max_length=7, index=True)  # YYYY-MM
+    kind: str = Field(default="held", max_length=10)  # held | not_held
+    follow_up_of: Optional[int] = Field(default=None, foreign_key="musyawarah.id")
+    nomor: str = Field(default="", max_length=80)
+    tanggal: Optional[date] = None
+    jam_mulai: str = Field(default="", max_length=5)  # HH:MM
+    jam_selesai: str = Field(default="", max_length=5)
+    tempat: str = Field(default="", max_length=200)
+    ketua: str = Field(default="", max_length=120)
+    ketua_nip: str = Field(default="", max_length=30)
+    notulis: str = Field(default="", max_length=120)
+    agenda: str = Field(default="", sa_type=sa.Text)
+    notulen: str = Field(default="", sa_type=sa.Text)
+    not_held_reason: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default="draft", max_length=10, index=True)  # draft | closed
+    closed_without_quorum: bool = Field(default=False)
+    closed_by: str = Field(default="", max_length=64)
+    closed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+    version: int = Field(default=1)
+
+
+class MeetingPhoto(SQLModel, table=True):
+    """A documentation photo of a musyawarah (the file lives in the file store)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    musyawarah_id: int = Field(foreign_key="musyawarah.id", index=True)
+    file_id: int = Field(foreign_key="storedfile.id")
+    thumbnail_id: Optional[int] = Field(default=None, foreign_key="storedfile.id")
+    caption: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _created_at()
+
+
+class Attendee(SQLModel, table=True):
+    """A person who signed in at a musyawarah."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    musyawarah_id: int = Field(foreign_key="musyawarah.id", index=True)
+    nama: str = Field(max_length=120)
+    unsur: str = Field(default="", max_length=80)
+    jabatan: str = Field(default="", max_length=120)
+    alamat: str = Field(default="", max_length=200)  # RT/RW or address
+    telepon: str = Field(default="", max_length=40)
+    jenis_kelamin: str = Field(default="", max_length=1)
+    is_chair: bool = Field(default=False)
+    removed: bool = Field(default=False)  # entered by mistake; kept for the record
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _created_at()
+    version: int = Field(default=1)
+
+
+class Proposal(SQLModel, table=True):
+    """An agenda item: one family (one No KK), the members it affects, and the meeting's decision."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    musyawarah_id: int = Field(foreign_key="musyawarah.id", index=True)
+    kelurahan_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
+    periode: str = Field(max_length=7, index=True)
+    urutan: int = Field(default=0)  # order on the agenda
+    family_id: Optional[int] = Field(default=None, foreign_key="family.id", index=True)
+    no_kk: str = Field(max_length=16, index=True)
+    nama_kepala: str = Field(default="", max_length=150)
+    alamat: str = Field(default="", max_length=300)
+    rt: str = Field(default="", max_length=3)
+    rw: str = Field(default="", max_length=3)
+    desil: Optional[int] = None
+    jenis: str = Field(max_length=20)  # baru | perbaikan | nonaktif | prioritas_program
+    alasan_nonaktif: str = Field(default="", max_length=30)
+    programs: str = Field(default="[]", sa_type=sa.Text)  # JSON list
+    sumber: str = Field(default="musyawarah", max_length=20)
+    alasan: str = Field(default="", sa_type=sa.Text)
+    perubahan: str = Field(default="[]", sa_type=sa.Text)  # JSON [{"field", "lama", "baru"}] for perbaikan
+    keputusan: str = Field(default="", max_length=20)  # "" | disepakati | tidak_disepakati | ditunda
+    catatan_keputusan: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default="diusulkan", max_length=16, index=True)  # workflow state of the item
+    status_reason: str = Field(default="", sa_type=sa.Text)  # why the camat/walikota returned or rejected it
+    origin_id: Optional[int] = Field(default=None, foreign_key="proposal.id")  # deferred/returned item it continues
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+    version: int = Field(default=1)
+
+
+class ProposalMember(SQLModel, table=True):
+    """A family member affected by a proposal (counted as one jiwa)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    nik: str = Field(max_length=16, index=True)
+    nama: str = Field(max_length=150)
+    jenis_kelamin: str = Field(default="", max_length=1)
+    tanggal_lahir: Optional[date] = None
+    hubungan: str = Field(default="", max_length=40)

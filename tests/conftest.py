@@ -72,7 +72,8 @@ def pg_engine(data_dir) -> sa.Engine:
     return engine
 
 
-RUNTIME_TABLES = ("flag", "registerchange", "person", "family", "registerimport", "draft", "storedfile",
+RUNTIME_TABLES = ("flag", "proposalmember", "proposal", "attendee", "meetingphoto", "musyawarah", "kelurahansetting",
+                  "registerchange", "person", "family", "registerimport", "draft", "storedfile",
                   "auditentry", "officeprofile", "user_account")
 
 
