@@ -70,7 +70,8 @@ def _renumber(frame: pd.DataFrame, kelurahan_kode: str, offset: int) -> pd.DataF
     kk = kk_prefix + (kk_prefix.groupby(kk_prefix).cumcount() + 1 + offset).map("{:04d}".format)
     out["No KK"] = out["ID DTSEN"].map(dict(zip(heads["ID DTSEN"], kk)))
     out["ID DTSEN"] = "DT" + kelurahan_kode.replace(".", "") + out["ID DTSEN"].str.slice(-5)
-    assert not out["NIK"].duplicated().any() and out["No KK"].str.len().eq(16).all()
+    assert not out["NIK"].duplicated().any(), out[out["NIK"].duplicated(keep=False)].head()
+    assert out["No KK"].str.len().eq(16).all(), out["No KK"].head()
     return out
 
 
@@ -238,12 +239,15 @@ def main(url: str | None = None) -> None:
     while loaded < REGISTER_PERSONS:
         kel = register_kel[copies]
         frame = _renumber(base, kel, offset=100 * (copies + 1))
-        if loaded + len(frame) > REGISTER_PERSONS:
-            frame = frame[frame["No KK"].isin(frame["No KK"].unique()[:int((REGISTER_PERSONS - loaded) / 3.3)])]
+        if loaded + len(frame) > REGISTER_PERSONS:  # the last copy: whole families up to the size named
+            fits = frame.groupby("No KK", sort=False).size().cumsum() <= REGISTER_PERSONS - loaded
+            frame = frame[frame["No KK"].isin(fits[fits].index)]
         families, persons = _plain_rows(frame, engine, kel, _register_import(engine, kel))
         _plain_insert(engine, kel, families, persons, copy=True)
         loaded += len(persons)
         copies += 1
+        if len(persons) < len(base):
+            break
     index_note = _check_name_index(engine)
     total = _person_count(engine)
     print(f"[{name}] register: {total:,} persons in {copies} kelurahan, loaded in {time.perf_counter() - t0:.0f}s; "

@@ -50,7 +50,9 @@ def search(query: RegisterQuery, *, actor: Actor, session: Session) -> list[dict
     text = (query.text or "").strip()
     digits = re.sub(r"[\s.\-]", "", text)
     if re.fullmatch(r"\d{16}", digits):
-        stmt = stmt.where(sa.or_(Person.nik == digits, Family.no_kk == digits))
+        # Both conditions on person, so each uses its index (an OR across the join would scan the register).
+        stmt = stmt.where(sa.or_(Person.nik == digits,
+                                 Person.family_id.in_(select(Family.id).where(Family.no_kk == digits))))
     elif re.fullmatch(r"\d{4,15}", digits):
         raise InvalidInput("Ketik NIK atau No KK lengkap (16 angka), atau bagian dari nama.", code="query_partial_number",
                            field="cari")

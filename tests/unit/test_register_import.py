@@ -30,6 +30,17 @@ REASON = "alasan yang cukup panjang"
 TABLES = ("family", "person", "registerimport", "storedfile", "auditentry", "flag", "registerchange")
 
 
+@pytest.fixture(autouse=True)
+def _empty_person_table_after_test(engine):
+    """Work around tests/conftest.py's reset_database on SQLite: its FTS5 'delete-all' followed by DELETE FROM
+    person (whose trigger deletes each row from the now-empty index) fails with 'database disk image is
+    malformed' once persons exist. Deleting persons first, through the trigger, keeps the index consistent."""
+    yield
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM person"))
+
+
 @pytest.fixture
 def operator(engine, make_account):
     return make_account(engine, "operator.km", "operator", KEL)
@@ -149,7 +160,7 @@ def test_xlsx_import_succeeds(engine, operator):
 
 
 @pytest.mark.xfail(strict=True, reason="bug: dtsen_file._read_xlsx drops blank rows (dropna + reset_index) before "
-                                       "numbering, so every row after a blank row is reported one row too high")
+                                       "numbering, so rows after a blank row are reported one too low (6, not 7)")
 def test_xlsx_row_numbers_after_a_blank_row(engine, operator):
     """Guards problem row numbers in a workbook with an empty row between data rows."""
     frame = extract(4)
