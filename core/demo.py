@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from core import accounts, demo_register, offices, register
+from core import accounts, demo_meeting, demo_register, offices, register
 from core.access import Actor
 from core.config import load_settings
 from core.models import RegisterImport, User
@@ -56,7 +56,9 @@ def seed(*, actor: Actor, session: Session) -> dict:
             offices.update_profile(kode, values, expected_version=0, actor=actor, session=session)
             profiles.append(kode)
     registers = seed_registers(session=session)
-    return {"accounts_created": created, "offices_created": profiles, "registers_imported": registers}
+    meetings_created = demo_meeting.seed(session=session)
+    return {"accounts_created": created, "offices_created": profiles, "registers_imported": registers,
+            "meetings_created": meetings_created}
 
 
 KAYUMANIS, PALMERIAM = "31.75.01.1003", "31.75.01.1004"

@@ -131,11 +131,14 @@ def _read_xlsx(data: bytes) -> Extract:
     numeric: dict[str, pd.Series] = {}
     frame = pd.DataFrame(index=body.index)
     for column in header:
-        values = body[column]
-        is_number = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v)
+        values = body[column].tolist()
+        # Text cells (nearly all) take the short path; the others go through the same rules as before.
+        is_number = pd.Series([type(v) is not str and isinstance(v, (int, float)) and not isinstance(v, bool)
+                               and v == v for v in values], index=body.index, dtype=bool)
         if is_number.any():
             numeric[column] = is_number
-        frame[column] = values.map(_cell_text)
+        frame[column] = pd.Series([v.strip() if type(v) is str else _cell_text(v) for v in values],
+                                  index=body.index)
     return Extract(frame=frame, header_row=header_index + 1, numeric_cells=numeric)
 
 

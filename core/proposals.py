@@ -204,12 +204,33 @@ def _screen_new_family(item: Proposal, members: list[dict], session: Session) ->
 
 
 def proposal_dict(p: Proposal, session: Session) -> dict:
-    members = session.exec(select(ProposalMember).where(ProposalMember.proposal_id == p.id)
-                           .order_by(ProposalMember.id)).all()
-    flags = session.exec(select(Flag).where(
-        (Flag.proposal_id == p.id) | ((Flag.family_id == p.family_id) & (Flag.family_id.is_not(None))
-                                      & (Flag.source == "register"))).where(Flag.status == "open")).all()
-    return {
+    return proposal_dicts([p], session)[0]
+
+
+def proposal_dicts(items: list[Proposal], session: Session) -> list[dict]:
+    """Items with their members and open findings, loaded in three queries whatever the number of items."""
+    ids = [p.id for p in items]
+    family_ids = [p.family_id for p in items if p.family_id]
+    members: dict[int, list] = {i: [] for i in ids}
+    flags_by_proposal: dict[int, list] = {i: [] for i in ids}
+    flags_by_family: dict[int, list] = {}
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start:start + 2000]
+        for m in session.exec(select(ProposalMember).where(ProposalMember.proposal_id.in_(chunk))
+                              .order_by(ProposalMember.id)):
+            members[m.proposal_id].append(m)
+        for f in session.exec(select(Flag).where(Flag.proposal_id.in_(chunk), Flag.status == "open")):
+            flags_by_proposal[f.proposal_id].append(f)
+    for start in range(0, len(family_ids), 2000):
+        for f in session.exec(select(Flag).where(Flag.family_id.in_(family_ids[start:start + 2000]),
+                                                 Flag.source == "register", Flag.status == "open")):
+            flags_by_family.setdefault(f.family_id, []).append(f)
+
+    def flag_view(f: Flag) -> dict:
+        return {"code": f.code, "severity": f.severity, "pesan": f.message,
+                "judul": screening.RULES[f.code].title if f.code in screening.RULES else f.code}
+
+    return [{
         "id": p.id, "uuid": p.uuid, "urutan": p.urutan, "musyawarah_id": p.musyawarah_id, "family_id": p.family_id,
         "no_kk": p.no_kk, "nama_kepala": p.nama_kepala, "alamat": p.alamat, "rt": p.rt, "rw": p.rw,
         "desil": p.desil, "jenis": p.jenis, "alasan_nonaktif": p.alasan_nonaktif, "programs": json.loads(p.programs),
@@ -217,11 +238,9 @@ def proposal_dict(p: Proposal, session: Session) -> dict:
         "catatan_keputusan": p.catatan_keputusan, "status": p.status, "status_reason": p.status_reason,
         "origin_id": p.origin_id, "version": p.version,
         "anggota": [{"id": m.id, "nik": m.nik, "nama": m.nama, "jenis_kelamin": m.jenis_kelamin,
-                     "tanggal_lahir": m.tanggal_lahir, "hubungan": m.hubungan} for m in members],
-        "temuan": [{"code": f.code, "severity": f.severity, "pesan": f.message,
-                    "judul": screening.RULES[f.code].title if f.code in screening.RULES else f.code}
-                   for f in flags],
-    }
+                     "tanggal_lahir": m.tanggal_lahir, "hubungan": m.hubungan} for m in members[p.id]],
+        "temuan": [flag_view(f) for f in flags_by_proposal[p.id] + flags_by_family.get(p.family_id, [])],
+    } for p in items]
 
 
 def list_proposals(meeting_id: int, *, actor: Actor, session: Session, include_cancelled: bool = False) -> list[dict]:
@@ -229,7 +248,7 @@ def list_proposals(meeting_id: int, *, actor: Actor, session: Session, include_c
     stmt = select(Proposal).where(Proposal.musyawarah_id == meeting_id)
     if not include_cancelled:
         stmt = stmt.where(Proposal.status != "dibatalkan")
-    return [proposal_dict(p, session) for p in session.exec(stmt.order_by(Proposal.urutan)).all()]
+    return proposal_dicts(list(session.exec(stmt.order_by(Proposal.urutan)).all()), session)
 
 
 def _editable(proposal_id: int, actor: Actor, session: Session) -> tuple[Proposal, Musyawarah]:
@@ -341,7 +360,8 @@ def carried_over(kelurahan_kode: str, periode: str, *, actor: Actor, session: Se
         Proposal.kelurahan_kode == kelurahan_kode, Proposal.periode < periode,
         (Proposal.keputusan == "ditunda") | Proposal.status.in_(["dikembalikan", "ditolak"]))
         .order_by(Proposal.periode, Proposal.urutan)).all()
-    return [proposal_dict(p, session) | {"periode": p.periode} for p in rows if p.id not in continued]
+    pending = [p for p in rows if p.id not in continued]
+    return [d | {"periode": p.periode} for p, d in zip(pending, proposal_dicts(pending, session))]
 
 
 def carry_over(meeting_id: int, origin_id: int, *, actor: Actor, session: Session) -> dict:

@@ -16,9 +16,15 @@ PROFIL_KANTOR = ("pages/profil_kantor.py", "Profil kantor", ":material/apartment
 IMPOR_DTSEN = ("pages/impor_dtsen.py", "Impor DTSEN", ":material/upload_file:")
 CARI_KELUARGA = ("pages/cari_keluarga.py", "Cari keluarga", ":material/person_search:")
 TEMUAN_DATA = ("pages/temuan_data.py", "Temuan data", ":material/report:")
+MUSYAWARAH = ("pages/musyawarah.py", "Musyawarah", ":material/groups:")
+RAPAT_HADIR = ("pages/rapat_hadir.py", "Daftar hadir", ":material/how_to_reg:")
+RAPAT_TAMBAH = ("pages/rapat_tambah.py", "Tambah usulan", ":material/playlist_add:")
+RAPAT_USULAN = ("pages/rapat_usulan.py", "Agenda usulan", ":material/gavel:")
+RAPAT_LAYAR = ("pages/rapat_layar.py", "Layar proyektor", ":material/tv:")
 
 _COMMON = {"Umum": [BERANDA, WILAYAH_SAYA], "Akun": [AKUN_SAYA]}
 _KELURAHAN = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [IMPOR_DTSEN, CARI_KELUARGA, TEMUAN_DATA],
+              "Musyawarah": [MUSYAWARAH, RAPAT_HADIR, RAPAT_TAMBAH, RAPAT_USULAN, RAPAT_LAYAR],
               "Akun": [AKUN_SAYA]}
 _READERS = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [CARI_KELUARGA, TEMUAN_DATA], "Akun": [AKUN_SAYA]}
 

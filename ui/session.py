@@ -83,8 +83,20 @@ def show_flash() -> None:
         getattr(st, kind)(message)
 
 
+MEETING_IDLE_MINUTES = 120
+
+
 def idle_timeout_seconds() -> int:
+    """The default limit, or a longer one while the user works on a musyawarah (long silences at a meeting)."""
+    if st.session_state.get(AUTH_KEY, {}).get("meeting_screen"):
+        return max(MEETING_IDLE_MINUTES, load_settings().idle_timeout_minutes) * 60
     return load_settings().idle_timeout_minutes * 60
+
+
+def use_meeting_idle_limit() -> None:
+    """Called by the meeting screens; any other page switches back to the default limit."""
+    if AUTH_KEY in st.session_state:
+        st.session_state[AUTH_KEY]["meeting_screen"] = True
 
 
 def enforce_idle_timeout() -> Actor | None:
@@ -96,12 +108,13 @@ def enforce_idle_timeout() -> Actor | None:
     last_seen = st.session_state[AUTH_KEY].get("last_seen", now)
     if now - last_seen <= idle_timeout_seconds():
         st.session_state[AUTH_KEY]["last_seen"] = now
+        st.session_state[AUTH_KEY]["meeting_screen"] = False  # the page sets it again if it is a meeting screen
         return actor
+    minutes = idle_timeout_seconds() // 60
     with db.session_scope() as session:
         saved = drafts.save_pending(actor=actor, session=session, reason="timeout")
         accounts.logout(actor=actor, session=session, reason="idle_timeout")
     end_session()
-    minutes = load_settings().idle_timeout_minutes
     message = f"Sesi Anda berakhir karena tidak aktif selama {minutes} menit. Silakan masuk kembali."
     if saved:
         message += " Isian yang belum disimpan telah diamankan dan akan dipulihkan setelah Anda masuk."

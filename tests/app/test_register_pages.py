@@ -11,6 +11,7 @@ import re
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from sqlmodel import func, select
 
 from core import db, register
@@ -22,6 +23,17 @@ KAYUMANIS, PALMERIAM = "31.75.01.1003", "31.75.01.1004"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TITLE = "Ekstrak DTSEN Kelurahan Kayu Manis — periode uji"
 FULL_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+
+@pytest.fixture(autouse=True)
+def _empty_register_through_the_fts_triggers(sqlite_only):
+    """Workaround for tests/conftest.py's reset_database: it runs FTS5 'delete-all' on person_fts *before*
+    ``DELETE FROM person``, whose person_fts_ad trigger then issues 'delete' for rows no longer indexed and SQLite
+    answers "database disk image is malformed" — so the test after any test that stored persons errors at setup.
+    Deleting the persons here, while the index is still consistent, leaves the next reset nothing to trip on."""
+    yield
+    with sqlite_only.begin() as conn:
+        conn.execute(sa.text("DELETE FROM person"))
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -126,12 +138,18 @@ def test_import_check_refuses_broken_file_then_imports_clean_one(sqlite_only, ma
     assert "Belum ada ekstrak yang diimpor." in [c.value for c in at.caption]
 
     _upload(at, "kayumanis.xlsx", to_xlsx(frame, TITLE))
+    _press(at, "dtsen_check")  # a clean file passes the check, and the check still writes nothing
+    assert not _errors(at) and not at.success
+    assert any(i.value.startswith("Pemeriksaan selesai: tidak ada masalah penghalang") for i in at.info)
+    assert (_count(Family), _count(RegisterImport)) == (0, 0)
+
     _press(at, "dtsen_import")
     assert not _errors(at)
     [success] = [s.value for s in at.success]
     families = frame["No KK"].nunique()
-    assert success.startswith(f"Ekstrak diimpor: {len(frame)} orang. Keluarga baru {families}, berubah 0, "
-                              f"tetap 0, tidak ada lagi di ekstrak (absen) 0."), success
+    # the separators between the counts are garbled by the page (see the xfail test below); the counts are not
+    assert re.match(rf"Ekstrak diimpor: {len(frame)} orang\. Keluarga baru {families}[,.] berubah 0[,.] tetap 0[,.] "
+                    rf"tidak ada lagi di ekstrak \(absen\) 0\.", success), success
     assert "dilewati" not in success
     assert _family_kks() == set(frame["No KK"])
     assert _count(Person) == len(frame)
@@ -194,6 +212,21 @@ def test_unrecognised_nik_header_is_mapped_on_screen(sqlite_only, make_account, 
     assert any(s.value.startswith(f"Ekstrak diimpor: {len(frame)} orang.") for s in at.success)
     with db.session_scope() as s:
         assert set(s.exec(select(Person.nik)).all()) == set(frame["Nomor Identitas"])
+
+
+@pytest.mark.xfail(strict=True, reason="pages/impor_dtsen.py applies .replace(',', '.') (meant for the thousands "
+                   "separator) to the whole success message, so the list reads 'Keluarga baru 30. berubah 0. tetap 0.'")
+def test_import_success_message_keeps_its_commas(sqlite_only, make_account, logged_in):
+    """Guards: the success message after an import is readable Indonesian — the counts are separated by commas
+    ("Keluarga baru 12, berubah 0, tetap 0, ...") and only the thousands separator is a dot."""
+    operator = make_account(sqlite_only, "operator.km", "operator", KAYUMANIS)
+    frame = _extract(families=12, seed=3)
+    at = _open(logged_in, operator, "pages/impor_dtsen.py")
+    _upload(at, "kayumanis.xlsx", to_xlsx(frame, TITLE))
+    _press(at, "dtsen_import")
+    [success] = [s.value for s in at.success]
+    assert success == (f"Ekstrak diimpor: {len(frame)} orang. Keluarga baru 12, berubah 0, tetap 0, tidak ada lagi "
+                       "di ekstrak (absen) 0.")
 
 
 @pytest.mark.xfail(strict=True, reason="pages/impor_dtsen.py keeps the last check/import result in "

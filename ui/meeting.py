@@ -1,0 +1,56 @@
+"""Shared pieces of the meeting screens: choosing the musyawarah and the always-visible tally."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import db, meetings, proposals, tally
+from core.access import Actor
+from core.timefmt import tanggal
+from ui import session as ui_session
+
+CURRENT = "meeting_id"
+
+
+def pick(actor: Actor, *, drafts_only: bool = False) -> dict | None:
+    """The musyawarah this screen works on (the open one by default); None when there is none yet."""
+    ui_session.use_meeting_idle_limit()
+    with db.session_scope() as s:
+        found = [m for m in meetings.list_meetings(actor.wilayah_kode, actor=actor, session=s) if m["kind"] == "held"]
+    if drafts_only:
+        found = [m for m in found if m["status"] == "draft"] or found
+    if not found:
+        st.info("Belum ada musyawarah. Buka musyawarah baru di halaman **Musyawarah**.")
+        return None
+    ids = [m["id"] for m in found]
+    if st.session_state.get(CURRENT) not in ids:
+        st.session_state[CURRENT] = next((m["id"] for m in found if m["status"] == "draft"), ids[0])
+    by_id = {m["id"]: m for m in found}
+    st.selectbox("Musyawarah", ids, key=CURRENT, format_func=lambda i: describe(by_id[i]))
+    return by_id[st.session_state[CURRENT]]
+
+
+def describe(m: dict) -> str:
+    when = tanggal(m["tanggal"]) if m["tanggal"] else "tanggal belum diisi"
+    state = "berlangsung" if m["status"] == "draft" else "ditutup"
+    return f"Periode {m['periode']} · {when} · {state}"
+
+
+def tally_panel(meeting_id: int, actor: Actor, *, large: bool = False) -> None:
+    """KK and jiwa per type and decision (and per reason and programme), always in view."""
+    with db.session_scope() as s:
+        items = proposals.list_proposals(meeting_id, actor=actor, session=s)
+    counts = tally.tally(items)
+    total = counts.get("total", {}).get("semua", {"kk": 0, "jiwa": 0})
+    headline = f"{len(items)} usulan · {total['kk']} KK · {total['jiwa']} jiwa"
+    st.markdown(f"### {headline}" if large else f"**{headline}**")
+    for dimension, title in (("jenis", "Jenis"), ("keputusan", "Keputusan"), ("alasan_nonaktif", "Alasan nonaktif"),
+                             ("program", "Program")):
+        values = counts.get(dimension)
+        if not values:
+            continue
+        lines = [f"{tally.label(dimension, k)}: {v['kk']} KK / {v['jiwa']} jiwa" for k, v in values.items()]
+        if large:
+            st.markdown(f"#### {title}\n" + "\n".join(f"- {line}" for line in lines))
+        else:
+            st.caption(f"**{title}** · " + " · ".join(lines))
