@@ -31,6 +31,24 @@ with st.expander("Buka musyawarah baru atau nyatakan tidak diadakan", expanded=F
                     meetings.record_not_held(kel, periode, reason, actor=actor, session=s)
                 st.success(f"Tercatat: periode {periode} tanpa musyawarah. SPTJM varian 'tidak diadakan' dapat dibuat.")
 
+if actor.role == Role.LURAH:
+    with st.expander("Pengaturan musyawarah kelurahan (unsur, program, kuorum)"):
+        with db.session_scope() as s:
+            conf = meetings.settings_for(kel, session=s)
+        unsur = st.text_area("Daftar unsur peserta (satu per baris)", "\n".join(conf["unsur"]), key="set_unsur")
+        programs = st.text_area("Daftar program (satu per baris)", "\n".join(conf["programs"]), key="set_programs")
+        c1, c2, c3 = st.columns(3)
+        chair = c1.checkbox("Pimpinan rapat wajib hadir", conf["quorum"]["chair"], key="set_chair")
+        min_rw = c2.number_input("Minimal Ketua RW", 0, 30, conf["quorum"]["min_rw"], key="set_rw")
+        min_lmk = c3.number_input("Minimal anggota LMK", 0, 30, conf["quorum"]["min_lmk"], key="set_lmk")
+        if st.button("Simpan pengaturan", key="settings_save"):
+            with widgets.user_errors():
+                with db.session_scope() as s:
+                    meetings.update_settings(kel, unsur=unsur.splitlines(), programs=programs.splitlines(),
+                                             quorum={"chair": chair, "min_rw": min_rw, "min_lmk": min_lmk},
+                                             expected_version=conf["version"], actor=actor, session=s)
+                st.success("Pengaturan tersimpan.")
+
 m = ui_meeting.pick(actor)
 if m is None:
     st.stop()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import db, meetings, proposals
+from core import db, meetings, proposals, usulan_import
 from core.access import Role
 from core.proposals import JENIS, NONAKTIF_REASONS, PERBAIKAN_FIELDS, SUMBER
 from core.screening import RULES
@@ -39,7 +39,8 @@ def proposal_fields(prefix: str) -> dict:
             "programs": chosen, "alasan": alasan, "perubahan": perubahan}
 
 
-tab_reg, tab_prev, tab_new = st.tabs(["Dari register DTSEN", "Lanjutan periode lalu", "Keluarga belum terdaftar"])
+tab_reg, tab_prev, tab_new, tab_list = st.tabs(["Dari register DTSEN", "Lanjutan periode lalu",
+                                                "Keluarga belum terdaftar", "Impor daftar usul/sanggah"])
 with tab_reg:
     c1, c2, c3 = st.columns(3)
     rw = c1.text_input("RW", key="pre_rw", max_chars=3)
@@ -99,3 +100,19 @@ with tab_new:
                                          programs=values["programs"], sumber=values["sumber"], alasan=values["alasan"],
                                          actor=actor, session=s)
             st.success("Keluarga masuk agenda.")
+
+with tab_list:
+    st.caption("CSV atau XLSX dengan kolom NIK dan/atau No KK, nama, alamat, RT, RW, jenis (baru/perbaikan/nonaktif/"
+               "prioritas program; 'usul' = baru, 'sanggah' = nonaktif), alasan, sumber. Semua baris masuk, atau "
+               "tidak satu pun bila ada masalah.")
+    listing = st.file_uploader("Daftar usul/sanggah", type=["csv", "xlsx"], key="usul_file", max_upload_size=20)
+    if listing is not None and st.button("Masukkan ke agenda", key="usul_import", type="primary"):
+        with widgets.user_errors():
+            with db.session_scope() as s:
+                outcome = usulan_import.import_list(m["id"], listing.getvalue(), listing.name, actor=actor, session=s)
+            if outcome["problems"]:
+                st.error(f"Tidak ada yang dimasukkan: {len(outcome['problems'])} baris bermasalah.")
+                st.dataframe(pd.DataFrame(outcome["problems"]).rename(
+                    columns={"row": "Baris", "column": "Kolom", "message": "Masalah"}), hide_index=True, width="stretch")
+            else:
+                st.success(f"{outcome['added']} usulan masuk agenda.")

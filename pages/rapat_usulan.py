@@ -78,3 +78,14 @@ with st.container(border=True):
                 with db.session_scope() as s:
                     proposals.cancel(item["id"], reason, actor=actor, session=s)
                 st.rerun()
+    else:
+        st.caption("Musyawarah sudah ditutup: keputusan tetap. Koreksi ejaan nama anggota tetap dapat dicatat.")
+        names = {a["id"]: a["nama"] for a in item["anggota"]}
+        c1, c2, c3 = st.columns([2, 2, 1])
+        member = c1.selectbox("Anggota", list(names), format_func=names.get, key=f"fix_member{item['id']}")
+        fixed = c2.text_input("Nama yang benar", value=names[member], key=f"fix_name{item['id']}_{member}")
+        if c3.button("Simpan koreksi", key="member_fix"):
+            with widgets.user_errors():
+                with db.session_scope() as s:
+                    proposals.correct_member(member, {"nama": fixed}, actor=actor, session=s)
+                st.rerun()
