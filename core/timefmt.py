@@ -49,3 +49,10 @@ def waktu(value: datetime | None) -> str:
 def jam(value: datetime) -> str:
     """``15.45 WIB``"""
     return as_utc(value).astimezone(WIB).strftime("%H.%M") + " WIB"
+
+
+def angka(n: int | float) -> str:
+    """``2033`` → ``2.033`` (Indonesian digit grouping)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(n, locale="id")

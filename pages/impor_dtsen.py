@@ -7,7 +7,7 @@ from core import db, dtsen_file, register, register_search
 from core.access import Role
 from core.errors import MuskelError
 from core.register_report import problems_table, problems_xlsx
-from core.timefmt import waktu
+from core.timefmt import angka, waktu
 from ui import widgets
 
 actor = widgets.require_page("pages/impor_dtsen.py", Role.OPERATOR, Role.LURAH)
@@ -24,8 +24,8 @@ if upload is not None:
     with widgets.user_errors():
         extract = dtsen_file.read(data, upload.name)
         recognised = dtsen_file.recognise(list(extract.frame.columns))
-        st.markdown(f"**{upload.name}** · {len(extract.frame):,} baris data · header di baris "
-                    f"{extract.header_row}".replace(",", "."))
+        st.markdown(f"**{upload.name}** · {angka(len(extract.frame))} baris data · header di baris "
+                    f"{extract.header_row}")
         with st.expander("Pemetaan kolom", expanded=not all(f in recognised.values() for f in dtsen_file.REQUIRED)):
             st.caption("Kolom yang namanya dikenali sudah dipetakan. Pilih kolom Muskel untuk kolom lain bila perlu.")
             choices = [IGNORE, *dtsen_file.FIELD_LABELS]
@@ -58,15 +58,19 @@ if upload is not None:
             finally:
                 bar.empty()
             st.session_state["dtsen_last"] = {"imported": result.imported, "counts": result.counts,
-                                              "problems": result.problems, "name": upload.name, "dry": dry}
+                                              "problems": result.problems, "name": upload.name, "dry": dry,
+                                              "file": upload.file_id}
 
 last = st.session_state.get("dtsen_last")
+if last and (upload is None or last["file"] != upload.file_id) and not last["imported"]:
+    last = None  # a check belongs to the file it was made on; a finished import stays on screen
 if last:
     c = last["counts"]
     if last["imported"]:
-        st.success(f"Ekstrak diimpor: {c['persons']:,} orang. Keluarga baru {c['new']}, berubah {c['changed']}, "
-                   f"tetap {c['unchanged']}, tidak ada lagi di ekstrak (absen) {c['absent']}."
-                   .replace(",", ".") + (f" {c['skipped_rows']} baris dilewati." if c["skipped_rows"] else ""))
+        st.success(f"Ekstrak {last['name']} diimpor: {angka(c['persons'])} orang. Keluarga baru {angka(c['new'])}, "
+                   f"berubah {angka(c['changed'])}, tetap {angka(c['unchanged'])}, tidak ada lagi di ekstrak (absen) "
+                   f"{angka(c['absent'])}." + (f" {angka(c['skipped_rows'])} baris dilewati." if c["skipped_rows"]
+                                                 else ""))
     elif c["blocking"]:
         st.error(f"Tidak ada yang diimpor: {c['blocking']} masalah penghalang. Perbaiki berkasnya lalu unggah lagi, "
                  "atau pilih impor hanya keluarga tanpa masalah.")
