@@ -21,7 +21,6 @@ from core import accounts, audit, db, demo, doctor, setup
 from core.access import Actor, Role
 from core.config import load_settings
 from core.errors import AccessDenied, EnvironmentProblem, InvalidInput, MuskelError, NotFound
-from core.timefmt import waktu
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DENIED, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 

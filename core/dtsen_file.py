@@ -67,8 +67,9 @@ def recognise(columns: list[str]) -> dict[str, str]:
 class Extract:
     """An extract read as text: one row per person, original column names, spreadsheet row numbers."""
 
-    frame: pd.DataFrame  # every cell a stripped string ("" when empty)
+    frame: pd.DataFrame  # every cell a stripped string ("" when empty); blank rows already left out
     header_row: int  # spreadsheet row of the header (1 for a plain CSV)
+    row_numbers: pd.Series  # the spreadsheet row of every data row (blank rows keep their numbers counted)
     numeric_cells: dict[str, pd.Series] = field(default_factory=dict)  # column -> True where Excel held a number
     filename: str = ""
 
@@ -78,7 +79,7 @@ class Extract:
 
     def sheet_rows(self) -> pd.Series:
         """The spreadsheet row number of every data row."""
-        return pd.Series(range(self.first_data_row, self.first_data_row + len(self.frame)), index=self.frame.index)
+        return self.row_numbers
 
 
 def read(data: bytes, filename: str) -> Extract:
@@ -107,14 +108,17 @@ def _read_csv(data: bytes) -> Extract:
     first_line = text.split("\n", 1)[0]
     sep = ";" if first_line.count(";") > first_line.count(",") else ","
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True,
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
                             quoting=csv.QUOTE_MINIMAL)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InvalidInput(f"Berkas CSV tidak dapat dibaca: {exc}. Simpan ulang sebagai CSV (UTF-8).",
                            code="file_unreadable", field="berkas") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.apply(lambda col: col.str.strip())
-    return Extract(frame=frame, header_row=1)
+    numbers = pd.Series(frame.index + 2, index=frame.index)  # the header is row 1
+    keep = (frame != "").any(axis=1)
+    frame, numbers = frame[keep].reset_index(drop=True), numbers[keep].reset_index(drop=True)
+    return Extract(frame=frame, header_row=1, row_numbers=numbers)
 
 
 def _read_xlsx(data: bytes) -> Extract:
@@ -125,9 +129,11 @@ def _read_xlsx(data: bytes) -> Extract:
                            code="file_unreadable", field="berkas") from exc
     header_index = _find_header(raw)
     header = [str(v).strip() if not _is_blank(v) else f"kolom_{i + 1}" for i, v in enumerate(raw.iloc[header_index])]
-    body = raw.iloc[header_index + 1:].reset_index(drop=True)
+    body = raw.iloc[header_index + 1:]
+    numbers = pd.Series(body.index + 1, index=body.index)  # raw row i is spreadsheet row i + 1
     body.columns = header
-    body = body.dropna(how="all").reset_index(drop=True)
+    keep = body.notna().any(axis=1)  # calamine gives None for empty cells
+    body, numbers = body[keep].reset_index(drop=True), numbers[keep].reset_index(drop=True)
     numeric: dict[str, pd.Series] = {}
     frame = pd.DataFrame(index=body.index)
     for column in header:
@@ -139,7 +145,7 @@ def _read_xlsx(data: bytes) -> Extract:
             numeric[column] = is_number
         frame[column] = pd.Series([v.strip() if type(v) is str else _cell_text(v) for v in values],
                                   index=body.index)
-    return Extract(frame=frame, header_row=header_index + 1, numeric_cells=numeric)
+    return Extract(frame=frame, header_row=header_index + 1, row_numbers=numbers, numeric_cells=numeric)
 
 
 def _is_blank(value) -> bool:

@@ -21,7 +21,7 @@ from core import audit, dtsen_file, filestore, screening, wilayah
 from core.access import Action, Actor, Role, require
 from core.errors import AccessDenied, InvalidInput
 from core.models import Family, Flag, Person, RegisterChange, RegisterImport
-from core.register_check import CheckResult, check
+from core.register_check import check
 from core.timefmt import utcnow
 
 Progress = Callable[[float, str], None]

@@ -79,10 +79,10 @@ def normalise(extract: Extract, mapping: dict[str, str]) -> pd.DataFrame:
     sex = rows["jenis_kelamin"].str.lower()
     rows["jenis_kelamin"] = np.where(sex.isin(_MALE), "L", np.where(sex.isin(_FEMALE), "P", ""))
     for fieldname in ("rt", "rw"):
-        digits = rows[fieldname].str.extract(r"^\D*(\d{1,3})\D*$", expand=False)
+        digits = rows[fieldname].str.extract(r"^[^0-9]*([0-9]{1,3})[^0-9]*$", expand=False)
         rows[fieldname] = digits.str.zfill(3).fillna(rows[fieldname].str.slice(0, 3))
     rows["desil_num"] = pd.to_numeric(
-        rows["desil"].str.extract(r"^\s*(?:desil\s*)?(\d{1,2})(?:\.0)?\s*$", flags=re.I, expand=False),
+        rows["desil"].str.extract(r"^\s*(?:desil\s*)?([0-9]{1,2})(?:\.0)?\s*$", flags=re.I, expand=False),
         errors="coerce")
     rows["tanggal_lahir_date"] = _parse_dates(rows["tanggal_lahir"])
     return rows
@@ -155,7 +155,7 @@ def check(extract: Extract, mapping: dict[str, str], kelurahan_kode: str, *, ses
 
 
 def _nik_reason(values: pd.Series, label: str, check_date: bool = True) -> pd.Series:
-    digits = values.str.fullmatch(r"\d+").fillna(False)
+    digits = values.str.fullmatch(r"[0-9]+").fillna(False)
     length = values.str.len()
     province_ok = values.str.slice(0, 2).isin(screening.province_codes())
     reason = pd.Series(f"{label} " + values + " tidak valid: tanggal lahir di dalamnya tidak mungkin.",
@@ -237,7 +237,8 @@ def _region_warnings(rows, nik_ok, kk_ok, p: _Problems, session: Session) -> Non
         outside = ok & kept & ~values.str.startswith("31")
         if fieldname == "no_kk":  # one warning per family, not per member
             outside &= ~rows.duplicated(subset=["no_kk"])
-        names = values.str.slice(0, 2).map({c: _province_name(c) for c in values[outside].str.slice(0, 2).unique()})
+        names = values.str.slice(0, 2).map(
+            {c: _province_name(c) for c in values[outside].str.slice(0, 2).unique()}).astype(object)
         p.add(outside, fieldname, "non_dki",
               f"{label} diterbitkan di luar DKI Jakarta (provinsi " + names.fillna("?") + "). Bahas di musyawarah "
               "apakah keluarga ini berdomisili di kelurahan.")

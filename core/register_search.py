@@ -49,11 +49,11 @@ def search(query: RegisterQuery, *, actor: Actor, session: Session) -> list[dict
             .where(scope_filter(Family.kelurahan_kode, scope)))
     text = (query.text or "").strip()
     digits = re.sub(r"[\s.\-]", "", text)
-    if re.fullmatch(r"\d{16}", digits):
+    if re.fullmatch(r"[0-9]{16}", digits):
         # Both conditions on person, so each uses its index (an OR across the join would scan the register).
         stmt = stmt.where(sa.or_(Person.nik == digits,
                                  Person.family_id.in_(select(Family.id).where(Family.no_kk == digits))))
-    elif re.fullmatch(r"\d{4,15}", digits):
+    elif re.fullmatch(r"[0-9]{4,15}", digits):
         raise InvalidInput("Ketik NIK atau No KK lengkap (16 angka), atau bagian dari nama.", code="query_partial_number",
                            field="cari")
     elif text:

@@ -85,18 +85,29 @@ def _max_day_table() -> np.ndarray:
 
 
 _SEPARATORS = re.compile(r"[ \-.]")
-EXCEL_FLOAT = re.compile(r"^\s*\d(?:[.,]\d+)?[eE]\+?\d+\s*$")
+EXCEL_FLOAT = re.compile(r"^\s*[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+\s*$")
+
+
+@functools.lru_cache(maxsize=1)
+def _ascii_table() -> dict[int, str]:
+    """python-stdnum's own Unicode → ASCII map (non-breaking spaces, en dashes, …), so both agree."""
+    try:
+        from stdnum.util import _char_map  # the oracle's data; fall back to the common cases if it moves
+    except ImportError:  # pragma: no cover
+        _char_map = {"\u00a0": " ", "\u2013": "-", "\u2014": "-", "\u00b7": "."}
+    return str.maketrans(dict(_char_map))
 
 
 def compact(series: pd.Series) -> pd.Series:
-    """Strip what python-stdnum strips (spaces, dashes, dots)."""
-    return series.astype(str).str.replace(_SEPARATORS, "", regex=True)
+    """What python-stdnum's ``compact`` does: map Unicode look-alikes, drop spaces, dashes and dots, strip."""
+    text = series.astype(str).str.translate(_ascii_table())
+    return text.str.replace(_SEPARATORS, "", regex=True).str.strip()
 
 
 def nik_valid(series: pd.Series) -> pd.Series:
     """Column-wise equivalent of ``stdnum.id.nik.is_valid`` (structure, birth date, province code)."""
     s = compact(series)
-    shape = s.str.fullmatch(r"\d{16}").fillna(False).to_numpy(dtype=bool)
+    shape = s.str.fullmatch(r"[0-9]{16}").fillna(False).to_numpy(dtype=bool)
     result = np.zeros(len(s), dtype=bool)
     if not shape.any():
         return pd.Series(result, index=series.index)
@@ -115,7 +126,7 @@ def nik_valid(series: pd.Series) -> pd.Series:
 def kk_valid(series: pd.Series) -> pd.Series:
     """A No KK: 16 digits whose province code exists."""
     s = compact(series)
-    return s.str.fullmatch(r"\d{16}").fillna(False) & s.str.slice(0, 2).isin(province_codes())
+    return s.str.fullmatch(r"[0-9]{16}").fillna(False) & s.str.slice(0, 2).isin(province_codes())
 
 
 def mask_nik(nik: str) -> str:
@@ -127,7 +138,7 @@ def mask_nik(nik: str) -> str:
 
 def nik_birth_parts(nik: str) -> tuple[int, int, int, str] | None:
     """(day, month, two-digit year, sex L/P) encoded in a NIK; women have 40 added to the day."""
-    if not re.fullmatch(r"\d{16}", nik or ""):
+    if not re.fullmatch(r"[0-9]{16}", nik or ""):
         return None
     raw_day = int(nik[6:8])
     return raw_day % 40, int(nik[8:10]), int(nik[10:12]), "P" if raw_day > 40 else "L"

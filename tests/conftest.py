@@ -80,8 +80,6 @@ RUNTIME_TABLES = ("flag", "proposalmember", "proposal", "attendee", "meetingphot
 def reset_database(engine: sa.Engine) -> None:
     """Empty every runtime table and restart the audit chain; wilayah reference data stays."""
     with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execute(sa.text("INSERT INTO person_fts(person_fts) VALUES ('delete-all')"))
         for table in RUNTIME_TABLES:
             conn.execute(sa.text(f"DELETE FROM {table}"))
         conn.execute(sa.text("UPDATE audithead SET last_seq = 0, last_hash = :h WHERE id = 1"), {"h": "0" * 64})

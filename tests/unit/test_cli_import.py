@@ -24,15 +24,6 @@ OTHER = "31.75.01.1004"
 TABLES = ("family", "person", "registerimport", "storedfile", "auditentry", "flag")
 
 
-@pytest.fixture(autouse=True)
-def _empty_person_table_after_test(sqlite_only):
-    """Work around tests/conftest.py's reset_database on SQLite (FTS5 'delete-all' then DELETE FROM person fails
-    with 'database disk image is malformed'): delete persons first, through the index trigger."""
-    yield
-    with sqlite_only.begin() as conn:
-        conn.execute(sa.text("DELETE FROM person"))
-
-
 @pytest.fixture
 def accounts(sqlite_only, make_account):
     make_account(sqlite_only, "operator.km", "operator", KEL)

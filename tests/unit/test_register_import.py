@@ -30,17 +30,6 @@ REASON = "alasan yang cukup panjang"
 TABLES = ("family", "person", "registerimport", "storedfile", "auditentry", "flag", "registerchange")
 
 
-@pytest.fixture(autouse=True)
-def _empty_person_table_after_test(engine):
-    """Work around tests/conftest.py's reset_database on SQLite: its FTS5 'delete-all' followed by DELETE FROM
-    person (whose trigger deletes each row from the now-empty index) fails with 'database disk image is
-    malformed' once persons exist. Deleting persons first, through the trigger, keeps the index consistent."""
-    yield
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM person"))
-
-
 @pytest.fixture
 def operator(engine, make_account):
     return make_account(engine, "operator.km", "operator", KEL)
@@ -159,8 +148,6 @@ def test_xlsx_import_succeeds(engine, operator):
     assert {p.nik for p in fetch(engine, select(Person))} == set(frame["NIK"])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: dtsen_file._read_xlsx drops blank rows (dropna + reset_index) before "
-                                       "numbering, so rows after a blank row are reported one too low (6, not 7)")
 def test_xlsx_row_numbers_after_a_blank_row(engine, operator):
     """Guards problem row numbers in a workbook with an empty row between data rows."""
     frame = extract(4)
@@ -179,8 +166,6 @@ def test_xlsx_row_numbers_after_a_blank_row(engine, operator):
     assert problems_of(result, "desil_invalid")["row"].tolist() == [7]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: dtsen_file._read_csv uses skip_blank_lines=True and numbers rows "
-                                       "from the header, so rows after a blank line get a row number one too low")
 def test_csv_row_numbers_after_a_blank_line(engine, operator):
     """Guards problem row numbers in a CSV with an empty line (what a spreadsheet shows as an empty row)."""
     frame = extract(4)

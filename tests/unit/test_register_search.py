@@ -25,16 +25,6 @@ FILENAME = "dtsen-kayumanis-2026-11.csv"
 SIXTEEN_DIGITS = re.compile(r"\d{16}")
 
 
-@pytest.fixture(autouse=True)
-def _empty_person_table_after_test(engine):
-    """Work around tests/conftest.py's reset_database on SQLite (FTS5 'delete-all' then DELETE FROM person fails
-    with 'database disk image is malformed'): delete persons first, through the index trigger."""
-    yield
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM person"))
-
-
 @pytest.fixture
 def operator(engine, make_account):
     return make_account(engine, "operator.km", "operator", KEL)

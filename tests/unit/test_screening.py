@@ -147,8 +147,6 @@ def test_nik_valid_keeps_the_index_and_handles_missing_values():
     assert result.tolist() == [True, False, False, False]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: nik_valid only strips ASCII space/dash/dot; stdnum also compacts "
-                                       "non-breaking spaces, Unicode dashes/dots and surrounding tabs/newlines")
 @pytest.mark.parametrize("value", [
     "3175\u00a0014507150012",  # no-break space (copied from a web page or PDF)
     "3175\u2013014507150012",  # en dash
@@ -162,8 +160,6 @@ def test_nik_valid_agrees_with_stdnum_on_unicode_separators(value):
     assert _fast([value]) == [True]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: nik_valid/kk_valid use \\d without re.ASCII, so non-ASCII decimal "
-                                       "digits (e.g. Arabic-Indic) pass; stdnum only accepts 0-9")
 @pytest.mark.parametrize("value", ["317501450715001\u0663", "3175014507150\u0660\u0661\u0662"])
 def test_nik_valid_rejects_non_ascii_digits(value):
     """Guards against storing NIKs made of non-ASCII digits that stdnum (and Dukcapil) reject."""
