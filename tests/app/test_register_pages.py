@@ -11,7 +11,6 @@ import re
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 from sqlmodel import func, select
 
 from core import db, register
@@ -23,17 +22,6 @@ KAYUMANIS, PALMERIAM = "31.75.01.1003", "31.75.01.1004"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TITLE = "Ekstrak DTSEN Kelurahan Kayu Manis — periode uji"
 FULL_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
-
-
-@pytest.fixture(autouse=True)
-def _empty_register_through_the_fts_triggers(sqlite_only):
-    """Workaround for tests/conftest.py's reset_database: it runs FTS5 'delete-all' on person_fts *before*
-    ``DELETE FROM person``, whose person_fts_ad trigger then issues 'delete' for rows no longer indexed and SQLite
-    answers "database disk image is malformed" — so the test after any test that stored persons errors at setup.
-    Deleting the persons here, while the index is still consistent, leaves the next reset nothing to trip on."""
-    yield
-    with sqlite_only.begin() as conn:
-        conn.execute(sa.text("DELETE FROM person"))
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -147,9 +135,8 @@ def test_import_check_refuses_broken_file_then_imports_clean_one(sqlite_only, ma
     assert not _errors(at)
     [success] = [s.value for s in at.success]
     families = frame["No KK"].nunique()
-    # the separators between the counts are garbled by the page (see the xfail test below); the counts are not
-    assert re.match(rf"Ekstrak diimpor: {len(frame)} orang\. Keluarga baru {families}[,.] berubah 0[,.] tetap 0[,.] "
-                    rf"tidak ada lagi di ekstrak \(absen\) 0\.", success), success
+    assert success == (f"Ekstrak kayumanis.xlsx diimpor: {len(frame)} orang. Keluarga baru {families}, berubah 0, "
+                       "tetap 0, tidak ada lagi di ekstrak (absen) 0."), success
     assert "dilewati" not in success
     assert _family_kks() == set(frame["No KK"])
     assert _count(Person) == len(frame)
@@ -209,28 +196,11 @@ def test_unrecognised_nik_header_is_mapped_on_screen(sqlite_only, make_account, 
     assert not at.exception, at.exception
     _press(at, "dtsen_import")
     assert not _errors(at), _errors(at)
-    assert any(s.value.startswith(f"Ekstrak diimpor: {len(frame)} orang.") for s in at.success)
+    assert any(s.value.startswith(f"Ekstrak kolom_aneh.csv diimpor: {len(frame)} orang.") for s in at.success)
     with db.session_scope() as s:
         assert set(s.exec(select(Person.nik)).all()) == set(frame["Nomor Identitas"])
 
 
-@pytest.mark.xfail(strict=True, reason="pages/impor_dtsen.py applies .replace(',', '.') (meant for the thousands "
-                   "separator) to the whole success message, so the list reads 'Keluarga baru 30. berubah 0. tetap 0.'")
-def test_import_success_message_keeps_its_commas(sqlite_only, make_account, logged_in):
-    """Guards: the success message after an import is readable Indonesian — the counts are separated by commas
-    ("Keluarga baru 12, berubah 0, tetap 0, ...") and only the thousands separator is a dot."""
-    operator = make_account(sqlite_only, "operator.km", "operator", KAYUMANIS)
-    frame = _extract(families=12, seed=3)
-    at = _open(logged_in, operator, "pages/impor_dtsen.py")
-    _upload(at, "kayumanis.xlsx", to_xlsx(frame, TITLE))
-    _press(at, "dtsen_import")
-    [success] = [s.value for s in at.success]
-    assert success == (f"Ekstrak diimpor: {len(frame)} orang. Keluarga baru 12, berubah 0, tetap 0, tidak ada lagi "
-                       "di ekstrak (absen) 0.")
-
-
-@pytest.mark.xfail(strict=True, reason="pages/impor_dtsen.py keeps the last check/import result in "
-                   "session_state['dtsen_last'] and shows it under a newly uploaded file until a button is pressed")
 def test_new_upload_does_not_show_the_previous_files_result(sqlite_only, make_account, logged_in):
     """Guards: after a check refused one file, uploading a corrected file must not show the refusal
     ("Tidak ada yang diimpor: N masalah penghalang") and the old problem list as if they were about the new file."""
@@ -244,6 +214,20 @@ def test_new_upload_does_not_show_the_previous_files_result(sqlite_only, make_ac
     assert any(m.value.startswith("**kayumanis.xlsx**") for m in at.markdown)
     assert not _errors(at), _errors(at)
     assert not [d for d in at.dataframe if "Kode" in d.value.columns]
+    assert not at.get("download_button")
+
+
+def test_large_extract_row_count_uses_indonesian_digit_grouping(sqlite_only, make_account, logged_in):
+    """Guards: the uploaded file's row count is grouped the Indonesian way ("1.0xx baris data", not "1,0xx" or
+    "10xx"), and the file name next to it is shown as uploaded."""
+    operator = make_account(sqlite_only, "operator.km", "operator", KAYUMANIS)
+    frame = _extract(families=330, seed=5)
+    assert 1000 <= len(frame) < 10000
+    at = _open(logged_in, operator, "pages/impor_dtsen.py")
+    _upload(at, "ekstrak,nov.csv", to_csv(frame), "text/csv")
+    grouped = f"{len(frame) // 1000}.{len(frame) % 1000:03d}"
+    assert f"**ekstrak,nov.csv** · {grouped} baris data · header di baris 1" in [m.value for m in at.markdown], \
+        [m.value for m in at.markdown]
 
 
 # --- Cari keluarga ---------------------------------------------------------------------------------------------
