@@ -50,9 +50,10 @@ def search(query: RegisterQuery, *, actor: Actor, session: Session) -> list[dict
     text = (query.text or "").strip()
     digits = re.sub(r"[\s.\-]", "", text)
     if re.fullmatch(r"[0-9]{16}", digits):
-        # Both conditions on person, so each uses its index (an OR across the join would scan the register).
-        stmt = stmt.where(sa.or_(Person.nik == digits,
-                                 Person.family_id.in_(select(Family.id).where(Family.no_kk == digits))))
+        # A union of two indexed look-ups: an OR across person and family would scan the whole register.
+        stmt = stmt.where(Person.id.in_(
+            select(Person.id).where(Person.nik == digits)
+            .union(select(Person.id).join(Family, Family.id == Person.family_id).where(Family.no_kk == digits))))
     elif re.fullmatch(r"[0-9]{4,15}", digits):
         raise InvalidInput("Ketik NIK atau No KK lengkap (16 angka), atau bagian dari nama.", code="query_partial_number",
                            field="cari")

@@ -56,6 +56,9 @@ RULES: dict[str, FlagRule] = {r.code: r for r in [
              "wajib diberi catatan (pastikan domisili) oleh operator/Lurah", note_by=_KEL),
     FlagRule("exclusion_hint", WARNING, "Petunjuk pengecualian DKI", "diputuskan musyawarah; ditutup dengan catatan",
              note_by=_KEL),
+    FlagRule("dup_proposal", WARNING, "Diusulkan juga di kelurahan lain",
+             "wajib diberi catatan (pastikan domisili); usulan ganda dalam satu musyawarah ditolak saat dimasukkan",
+             note_by=_KEL),
     FlagRule("row_duplicate", WARNING, "Baris kembar", "baris kembar diimpor sekali saja"),
 ]}
 

@@ -178,6 +178,9 @@ def test_not_held_only_lurah(engine, operator, lurah):
     assert rec["kind"] == "not_held" and rec["status"] == "closed"
     assert rec["not_held_reason"] == "Tidak ada usulan dari RW bulan ini"
     assert len(audit_entries(engine, "meeting.not_held")) == 1
+    with pytest.raises(InvalidInput) as exc:  # and no meeting can be opened for that period afterwards
+        create(engine, operator, "2026-10")
+    assert exc.value.code == "period_not_held"
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "singkat"])

@@ -78,7 +78,8 @@ def extracts(engine, operator, operator_pm) -> dict:
             result = register.import_extract(to_csv(frames[kode]), f"dtsen_{kode}.csv", kode, actor=actor,
                                              session=session)
             assert result.imported, result.blocking
-            ids[kode] = dict(session.exec(select(Family.no_kk, Family.id).where(Family.kelurahan_kode == kode)))
+            ids[kode] = {kk: fid for kk, fid in session.exec(
+                select(Family.no_kk, Family.id).where(Family.kelurahan_kode == kode)).all()}
     return {"frames": frames, "ids": ids}
 
 
