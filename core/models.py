@@ -191,6 +191,10 @@ class Family(SQLModel, table=True):
     rw: str = Field(default="", max_length=3, index=True)
     status: str = Field(default="aktif", max_length=16)  # aktif | absen (not in the latest extract)
     content_hash: str = Field(max_length=64)  # of the family and its members as last imported
+    latitude: Optional[float] = None  # the family's recorded location (set during verification)
+    longitude: Optional[float] = None
+    location_source: str = Field(default="", max_length=12)  # exif | map | typed | device
+    location_note: str = Field(default="", max_length=300)
     first_import_id: int = Field(foreign_key="registerimport.id")
     last_import_id: int = Field(foreign_key="registerimport.id")
     updated_at: datetime = _created_at()
@@ -356,3 +360,89 @@ class ProposalMember(SQLModel, table=True):
     jenis_kelamin: str = Field(default="", max_length=1)
     tanggal_lahir: Optional[date] = None
     hubungan: str = Field(default="", max_length=40)
+
+
+class KotaSetting(SQLModel, table=True):
+    """Per kota/kabupaten rules (JSON), e.g. which proposals need a field verification before submission."""
+
+    kota_kode: str = Field(primary_key=True, foreign_key="wilayah.kode", max_length=13)
+    settings: str = Field(sa_type=sa.Text)
+    version: int = Field(default=1)
+    updated_at: datetime = _created_at()
+
+
+class Assignment(SQLModel, table=True):
+    """A family given to a field officer (petugas) or kelurahan staff to verify on site."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    kelurahan_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
+    family_id: Optional[int] = Field(default=None, foreign_key="family.id", index=True)
+    proposal_id: Optional[int] = Field(default=None, foreign_key="proposal.id", index=True)
+    no_kk: str = Field(max_length=16)
+    officer: str = Field(max_length=64, index=True)
+    assigned_by: str = Field(max_length=64)
+    assigned_at: datetime = _created_at()
+    status: str = Field(default="ditugaskan", max_length=12)  # ditugaskan | selesai | dibatalkan
+
+
+class Visit(SQLModel, table=True):
+    """A field visit: result, housing conditions, BPS criteria, the officer's recommendation."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    officer: str = Field(max_length=64)
+    tanggal: date
+    hasil: str = Field(default="", max_length=16)  # ditemukan | tidak_ditemukan | pindah | menolak
+    kondisi: str = Field(default="{}", sa_type=sa.Text)  # JSON: housing variables and assets (code lists)
+    kriteria_bps: str = Field(default="[]", sa_type=sa.Text)  # JSON list of the criteria numbers met (1..14)
+    anggota_hadir: int = 0
+    status_nik: str = Field(default="{}", sa_type=sa.Text)  # JSON {nik: aktif | tidak_aktif | tidak_diketahui}
+    rekomendasi: str = Field(default="", max_length=16)  # layak | tidak_layak | perlu_dibahas
+    catatan: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default="draft", max_length=10)  # draft | selesai
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+    version: int = Field(default=1)
+
+
+class VisitPhoto(SQLModel, table=True):
+    """A photo taken on a visit: the private original, EXIF-free copies, what EXIF said, and the flags."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    family_id: Optional[int] = Field(default=None, foreign_key="family.id", index=True)
+    kelurahan_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
+    kind: str = Field(max_length=16)  # depan | dalam | dapur_km | dokumen_kk | lainnya
+    original_id: int = Field(foreign_key="storedfile.id")
+    display_id: int = Field(foreign_key="storedfile.id")
+    thumb_id: int = Field(foreign_key="storedfile.id")
+    sha256: str = Field(max_length=64, index=True)
+    phash: str = Field(max_length=16)  # hex
+    width: int
+    height: int
+    format: str = Field(max_length=8)
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    altitude: Optional[float] = None
+    accuracy: Optional[float] = None
+    taken_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    offset_assumed: bool = False
+    camera: str = Field(default="", max_length=120)
+    software: str = Field(default="", max_length=120)
+    flags: str = Field(default="{}", sa_type=sa.Text)  # JSON {code: message}
+    note: str = Field(default="", sa_type=sa.Text)  # the officer's explanation of a flag
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _created_at()
+
+
+class PhotoHashChunk(SQLModel, table=True):
+    """One byte of a photo's perceptual hash, indexed so near duplicates are found without a full scan."""
+
+    __table_args__ = (sa.Index("ix_photohashchunk_position_value", "position", "value"),)
+
+    photo_id: int = Field(foreign_key="visitphoto.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    value: int
