@@ -72,7 +72,7 @@ def pg_engine(data_dir) -> sa.Engine:
     return engine
 
 
-RUNTIME_TABLES = ("flag", "proposalmember", "proposal", "attendee", "meetingphoto", "musyawarah", "kelurahansetting",
+RUNTIME_TABLES = ("flag", "photohashchunk", "visitphoto", "visit", "assignment", "kotasetting", "proposalmember", "proposal", "attendee", "meetingphoto", "musyawarah", "kelurahansetting",
                   "registerchange", "person", "family", "registerimport", "draft", "storedfile",
                   "auditentry", "officeprofile", "user_account")
 

@@ -31,18 +31,6 @@ NOTE = "Menunggu verifikasi domisili"
 
 
 @pytest.fixture(autouse=True)
-def _empty_person_table_after_test(engine):
-    """Same workaround as tests/unit/test_register_import.py: on SQLite, conftest's reset (FTS5 'delete-all'
-    then DELETE FROM person through the trigger) breaks the index once persons exist; deleting persons first,
-    and the proposal rows that reference families, keeps the reset working."""
-    yield
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as conn:
-            for table in ("flag", "proposalmember", "proposal", "person"):
-                conn.execute(sa.text(f"DELETE FROM {table}"))
-
-
-@pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch):
     """Accounts are made through the real service; a light argon2 setting keeps each test's setup fast."""
     from argon2 import PasswordHasher
