@@ -178,6 +178,7 @@ def own_profile(*, actor: Actor, session: Session) -> dict:
 def update_own_profile(changes: dict, *, expected_version: int, actor: Actor, session: Session) -> dict:
     """Change name, NIP, jabatan and phone; refuses when the account changed since it was loaded."""
     user = get_user(session, actor.username)
+    session.refresh(user, with_for_update=True)
     if user.version != expected_version:
         raise StaleEdit("Profil Anda diubah di tempat lain sejak halaman ini dibuka. Muat ulang lalu ulangi.")
     before = public_view(user)
@@ -282,6 +283,7 @@ def list_accounts(*, actor: Actor, session: Session, wilayah_kode: str | None = 
 
 def _managed_user(username: str, *, actor: Actor, session: Session, expected_version: int | None) -> User:
     user = get_user(session, username)
+    session.refresh(user, with_for_update=True)  # the version check must see the committed row
     require(actor, Action.ACCOUNT_MANAGE, user.wilayah_kode)
     if expected_version is not None and user.version != expected_version:
         raise StaleEdit(f"Akun {username} telah diubah orang lain sejak daftar dimuat. Muat ulang lalu ulangi.")

@@ -47,6 +47,7 @@ def settings_for(kelurahan_kode: str, *, session: Session) -> dict:
 def update_settings(kelurahan_kode: str, *, unsur: list[str], programs: list[str], quorum: dict,
                     expected_version: int, actor: Actor, session: Session) -> dict:
     require(actor, Action.MEETING_CLOSE, kelurahan_kode)  # the Lurah decides the picklists and the quorum rule
+    session.get(KelurahanSetting, kelurahan_kode, with_for_update=True, populate_existing=True)
     current = settings_for(kelurahan_kode, session=session)
     if current["version"] != expected_version:
         raise StaleEdit("Pengaturan musyawarah telah diubah orang lain. Muat ulang lalu ulangi.")
@@ -77,8 +78,10 @@ def check_period(periode: str) -> str:
     return periode
 
 
-def get_meeting(meeting_id: int, *, actor: Actor, session: Session) -> Musyawarah:
-    meeting = session.get(Musyawarah, meeting_id)
+def get_meeting(meeting_id: int, *, actor: Actor, session: Session, lock: bool = False) -> Musyawarah:
+    """``lock`` takes the row for the rest of the transaction (compare-and-set must not race on PostgreSQL)."""
+    meeting = session.get(Musyawarah, meeting_id, with_for_update=lock or None,
+                          populate_existing=lock)
     if meeting is None:
         raise NotFound("Musyawarah tidak ditemukan.", code="unknown_meeting")
     require(actor, Action.FAMILY_VIEW, meeting.kelurahan_kode)
@@ -180,7 +183,7 @@ def update_meeting_field(meeting_id: int, fieldname: str, old, new, *, actor: Ac
     """Store one field at once; refuses when the stored value is no longer the ``old`` the user saw."""
     if fieldname not in MEETING_FIELDS:
         raise InvalidInput(f"Kolom {fieldname} tidak dapat diubah.", code="field_unknown", field=fieldname)
-    meeting = get_meeting(meeting_id, actor=actor, session=session)
+    meeting = get_meeting(meeting_id, actor=actor, session=session, lock=True)
     require(actor, Action.MEETING_RECORD, meeting.kelurahan_kode)
     if meeting.kind != "held":
         raise InvalidInput("Catatan 'tidak diadakan' tidak memiliki isian rapat.", code="meeting_not_held")
@@ -236,7 +239,7 @@ def attendee_dict(a: Attendee) -> dict:
 
 def update_attendee(attendee_id: int, values: dict, *, expected_version: int, actor: Actor, session: Session) -> dict:
     """Before closing: any change. After closing: corrections of data only (audited with a diff)."""
-    person = session.get(Attendee, attendee_id)
+    person = session.get(Attendee, attendee_id, with_for_update=True, populate_existing=True)
     if person is None or person.removed:
         raise NotFound("Peserta tidak ditemukan.", code="unknown_attendee")
     meeting = get_meeting(person.musyawarah_id, actor=actor, session=session)
@@ -310,7 +313,8 @@ def quorum(meeting_id: int, *, actor: Actor, session: Session) -> Quorum:
 
 
 def _open_meeting(meeting_id: int, actor: Actor, session: Session) -> Musyawarah:
-    meeting = get_meeting(meeting_id, actor=actor, session=session)
+    """The meeting, locked: adding or deciding must not race with the Lurah closing it."""
+    meeting = get_meeting(meeting_id, actor=actor, session=session, lock=True)
     require(actor, Action.MEETING_RECORD, meeting.kelurahan_kode)
     if meeting.status != "draft":
         raise InvalidInput("Musyawarah sudah ditutup: kehadiran dan keputusan tidak dapat diubah lagi. Keputusan "
@@ -354,7 +358,7 @@ def close_meeting(meeting_id: int, *, confirm_without_quorum: bool, actor: Actor
     """The Lurah closes the meeting: attendance and decisions are frozen from now on."""
     from core.proposals import undecided_count
 
-    meeting = get_meeting(meeting_id, actor=actor, session=session)
+    meeting = get_meeting(meeting_id, actor=actor, session=session, lock=True)
     require(actor, Action.MEETING_CLOSE, meeting.kelurahan_kode)
     if meeting.status != "draft":
         raise InvalidInput("Musyawarah ini sudah ditutup.", code="meeting_closed")

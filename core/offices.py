@@ -28,7 +28,7 @@ def get_profile(kode: str, *, session: Session) -> dict:
 def update_profile(kode: str, changes: dict, *, expected_version: int, actor: Actor, session: Session) -> dict:
     require(actor, Action.OFFICE_MANAGE, kode)
     wilayah.get(session, kode)
-    profile = session.get(OfficeProfile, kode)
+    profile = session.get(OfficeProfile, kode, with_for_update=True, populate_existing=True)
     current_version = profile.version if profile else 0
     if current_version != expected_version:
         raise StaleEdit("Profil kantor ini telah diubah orang lain sejak dibuka. Muat ulang lalu ulangi.")

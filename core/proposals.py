@@ -256,6 +256,7 @@ def _editable(proposal_id: int, actor: Actor, session: Session) -> tuple[Proposa
     if item is None:
         raise NotFound("Usulan tidak ditemukan.", code="unknown_proposal")
     meeting = _open_meeting(item.musyawarah_id, actor, session)
+    session.refresh(item, with_for_update=True)  # compare-and-set against the committed value, row locked
     return item, meeting
 
 
@@ -355,7 +356,8 @@ def undecided_count(meeting_id: int, *, session: Session) -> int:
 def carried_over(kelurahan_kode: str, periode: str, *, actor: Actor, session: Session) -> list[dict]:
     """Items from earlier periods to discuss again: deferred, or returned/rejected upstream (with reasons)."""
     require(actor, Action.MEETING_RECORD, kelurahan_kode)
-    continued = set(session.exec(select(Proposal.origin_id).where(Proposal.origin_id.is_not(None))).all())
+    continued = set(session.exec(select(Proposal.origin_id).where(Proposal.origin_id.is_not(None),
+                                                                  Proposal.status != "dibatalkan")).all())
     rows = session.exec(select(Proposal).where(
         Proposal.kelurahan_kode == kelurahan_kode, Proposal.periode < periode,
         (Proposal.keputusan == "ditunda") | Proposal.status.in_(["dikembalikan", "ditolak"]))

@@ -23,10 +23,6 @@ from core.errors import AccessDenied, InvalidInput, StaleEdit
 from core.models import Attendee, AuditEntry, Musyawarah
 
 KEL = "31.75.01.1003"  # Kayu Manis
-PG_LOST_UPDATE = ("bug: the compare-and-set in core.proposals.set_decision / core.meetings.update_meeting_field "
-                  "reads the row without a lock (session.get, no FOR UPDATE, no version in the UPDATE's WHERE); on "
-                  "PostgreSQL (READ COMMITTED) two transactions that both read before either commits both pass "
-                  "the check and the second UPDATE overwrites the first — both calls succeed, one decision is lost")
 
 
 @pytest.fixture(autouse=True)
@@ -468,8 +464,6 @@ def test_two_threads_adding_attendees_lose_nothing(engine, operator, make_accoun
 def test_two_threads_deciding_same_item_one_refused(engine, operator, make_account, monkeypatch, request):
     """Guards against a lost update: two operators deciding the same item from 'undecided' — exactly one wins,
     the other gets a StaleEdit and the stored decision is the winner's."""
-    if engine.dialect.name == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=PG_LOST_UPDATE))
     other = make_account(engine, "operator2.km", "operator", KEL)
     mid = create(engine, operator)["id"]
     item = new_family_item(engine, operator, mid)
@@ -517,8 +511,6 @@ def test_two_threads_deciding_same_item_one_refused(engine, operator, make_accou
 def test_two_threads_editing_same_field_one_refused(engine, operator, make_account, monkeypatch, request):
     """Guards against a lost update of a meeting field: two operators storing 'notulis' on top of the same empty
     value at the same moment — exactly one is stored, the other gets a StaleEdit."""
-    if engine.dialect.name == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=PG_LOST_UPDATE))
     other = make_account(engine, "operator2.km", "operator", KEL)
     mid = create(engine, operator)["id"]
     both_read = threading.Barrier(2)

@@ -1,0 +1,104 @@
+"""The demo musyawarah of Kayu Manis created by ``muskel seed-demo`` (core.demo.seed → core.demo_meeting.seed).
+
+SQLite only: the seed imports the full demo registers (Kayu Manis and Palmeriam) and creates the demo accounts
+it needs itself. Checks the walkthrough's closed November 2026 meeting, the open December meeting holding the
+items deferred in November, and that seeding again creates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from core import accounts, db, demo, meetings, proposals
+from core.models import Attendee, AuditEntry, Musyawarah, Proposal
+
+KAYUMANIS = "31.75.01.1003"
+TABLES = ("musyawarah", "attendee", "proposal", "proposalmember", "flag", "family", "person", "user_account",
+          "auditentry", "registerimport")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    """The demo accounts are made through the real service; a light argon2 setting keeps the seed fast."""
+    from argon2 import PasswordHasher
+
+    from core import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def seeded(sqlite_only, make_account):
+    """The SQLite test database after one demo seed, with the demo operator of Kayu Manis."""
+    admin = make_account(sqlite_only, "admin.test", "admin", "31")
+    with db.session_scope(sqlite_only) as session:
+        result = demo.seed(actor=admin, session=session)
+    with db.session_scope(sqlite_only) as session:  # the Administrator may not see family data; the operator may
+        operator = accounts.actor_for(accounts.get_user(session, "operator.kayumanis"), channel="cli")
+    return sqlite_only, admin, operator, result
+
+
+def test_november_meeting_closed_with_quorum(seeded):
+    """Guards the walkthrough's November meeting: closed, 27 attendees, quorum met, 38 items of which 3 deferred."""
+    engine, _, operator, _ = seeded
+    with db.session_scope(engine) as session:
+        november = session.exec(select(Musyawarah).where(Musyawarah.kelurahan_kode == KAYUMANIS,
+                                                         Musyawarah.periode == "2026-11")).one()
+        assert november.status == "closed" and november.kind == "held"
+        assert not november.closed_without_quorum and november.closed_by == "lurah.kayumanis"
+        assert november.jam_mulai == "09:00" and november.jam_selesai == "12:30"
+        q = meetings.quorum(november.id, actor=operator, session=session)
+        people = session.exec(select(Attendee).where(Attendee.musyawarah_id == november.id,
+                                                     Attendee.removed == False)).all()  # noqa: E712
+        items = proposals.list_proposals(november.id, actor=operator, session=session)
+        closed = session.exec(select(AuditEntry).where(AuditEntry.action == "meeting.closed",
+                                                       AuditEntry.object_id == november.uuid)).one()
+    assert len(people) == 27 and sum(q.by_unsur.values()) == 27
+    assert q.met and q.chair_present and q.rw >= 1 and q.lmk >= 1
+    assert json.loads(closed.after)["kuorum"] is True
+    assert len(items) == 38
+    decisions = [i["keputusan"] for i in items]
+    assert decisions.count("ditunda") == 3 and "" not in decisions
+    assert all(i["catatan_keputusan"] for i in items if i["keputusan"] == "ditunda")
+
+
+def test_december_meeting_holds_deferred_items(seeded):
+    """Guards against the deferred November items not being carried into the open December meeting."""
+    engine, _, operator, _ = seeded
+    with db.session_scope(engine) as session:
+        by_period = {m.periode: m for m in session.exec(
+            select(Musyawarah).where(Musyawarah.kelurahan_kode == KAYUMANIS)).all()}
+        assert set(by_period) == {"2026-11", "2026-12"}
+        december = by_period["2026-12"]
+        assert december.status == "draft"
+        deferred = session.exec(select(Proposal).where(Proposal.musyawarah_id == by_period["2026-11"].id,
+                                                       Proposal.keputusan == "ditunda")).all()
+        items = proposals.list_proposals(december.id, actor=operator, session=session)
+        pending = proposals.carried_over(KAYUMANIS, "2026-12", actor=operator, session=session)
+    assert len(items) == 3
+    assert all(i["origin_id"] is not None and i["keputusan"] == "" for i in items)
+    assert sorted(i["origin_id"] for i in items) == sorted(p.id for p in deferred)
+    assert sorted(i["no_kk"] for i in items) == sorted(p.no_kk for p in deferred)
+    assert pending == []  # nothing left to carry over
+
+
+def test_seed_twice_creates_nothing(seeded):
+    """Guards against the demo silently skipping its meetings, and a second ``seed-demo`` duplicating meetings,
+    items, attendees or anything else."""
+    engine, admin, _, result = seeded
+    assert result["meetings_created"] == ["2026-11", "2026-12"]
+    assert set(result["registers_imported"]) == {KAYUMANIS, "31.75.01.1004"}
+
+    def table_counts() -> dict[str, int]:
+        with engine.connect() as conn:
+            return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in TABLES}
+
+    before = table_counts()
+    with db.session_scope(engine) as session:
+        again = demo.seed(actor=admin, session=session)
+    assert again == {"accounts_created": [], "offices_created": [], "registers_imported": [], "meetings_created": []}
+    assert table_counts() == before
