@@ -222,6 +222,49 @@ def cmd_import_dtsen(args, out: Output) -> int:
     return EXIT_FAILED
 
 
+def cmd_photo_info(args, out: Output) -> int:
+    """What Muskel reads from photos and concludes; an unreadable file is reported, never a crash."""
+    from pathlib import Path
+
+    from core import evidence, photos
+
+    results = []
+    actor, session_cm = None, None
+    if args.as_user:
+        session_cm = db.session_scope(_ready_engine())
+        session = session_cm.__enter__()
+        actor = resolve_actor(args.as_user, session)
+    try:
+        for name in args.files:
+            path = Path(name)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                results.append({"file": name, "flags": ["unreadable"], "error": exc.strerror})
+                continue
+            analysis = photos.analyse(data)
+            item = {"file": name, **analysis.as_dict()}
+            if actor is not None and analysis.readable:
+                item["duplicates"] = [
+                    {k: d[k] for k in ("kelurahan", "family_id", "exact", "distance")}
+                    for d in evidence.find_duplicates(analysis.sha256, analysis.phash, actor=actor, session=session)]
+            results.append(item)
+    finally:
+        if session_cm is not None:
+            session_cm.__exit__(None, None, None)
+
+    def human() -> str:
+        lines = []
+        for r in results:
+            where = f"{r['latitude']:.6f}, {r['longitude']:.6f}" if r.get("latitude") is not None else "tanpa GPS"
+            lines.append(f"{r['file']}: {r.get('format') or '?'} {r.get('width', 0)}×{r.get('height', 0)}, {where}, "
+                         f"diambil {r.get('taken_at') or '–'}; temuan: {', '.join(r['flags']) or 'tidak ada'}")
+        return "\n".join(lines)
+
+    out.result(results, human)
+    return EXIT_OK
+
+
 # --- parser -----------------------------------------------------------------------------------------------
 
 
@@ -255,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--report", metavar="OUT.csv", help="tulis semua masalah ke CSV (row,column,code,message)")
     imp.add_argument("--waive", action="append", metavar="CODE", help="kesampingkan temuan ini (hanya Lurah)")
     imp.add_argument("--reason", help="alasan untuk --waive")
+
+    info = command("photo-info", cmd_photo_info, "apa yang dibaca Muskel dari foto (EXIF, GPS, waktu, temuan)")
+    info.add_argument("files", nargs="+", metavar="FILE")
+    info.add_argument("--as", dest="as_user", metavar="USERNAME", help="tambahkan foto ganda dalam wilayah akun ini")
 
     user = sub.add_parser("user", help="kelola akun").add_subparsers(dest="user_command", required=True,
                                                                       metavar="AKSI")

@@ -229,3 +229,29 @@ def set_family_location(family_id: int, latitude: float, longitude: float, sourc
                  wilayah_kode=family.kelurahan_kode, before=before,
                  after={"lat": latitude, "lon": longitude, "sumber": source, "alasan": family.location_note})
     return {"latitude": latitude, "longitude": longitude, "source": source}
+
+
+def map_points(kelurahan_kode: str, *, actor: Actor, session: Session) -> list[dict]:
+    """Families of the kelurahan that have a location or a visit, with the latest result and the flag count.
+
+    Colour: green = found and no photo flags, orange = flags to look at, red = not found/moved/refused,
+    grey = not visited yet. Only what a marker needs; details are fetched for the clicked family alone.
+    """
+    from core.models import Assignment
+
+    require(actor, Action.FAMILY_VIEW, kelurahan_kode)
+    families = {f.id: f for f in session.exec(select(Family).where(Family.kelurahan_kode == kelurahan_kode,
+                                                                    Family.latitude.is_not(None))).all()}
+    visits = session.exec(select(Assignment.family_id, Visit).join(Visit, Visit.assignment_id == Assignment.id)
+                          .where(Assignment.kelurahan_kode == kelurahan_kode).order_by(Visit.id)).all()
+    latest = {fid: v for fid, v in visits if fid}
+    points = []
+    for fid, family in families.items():
+        visit = latest.get(fid)
+        flags = sorted({c for item in visit_flags(visit.id, session=session) for c in item["codes"]}) if visit else []
+        colour = "gray" if visit is None else ("red" if visit.hasil in ("tidak_ditemukan", "pindah", "menolak")
+                                              else ("orange" if flags else "green"))
+        points.append({"family_id": fid, "lat": family.latitude, "lon": family.longitude, "rt": family.rt,
+                       "rw": family.rw, "desil": family.desil, "hasil": visit.hasil if visit else "",
+                       "flags": flags, "colour": colour, "source": family.location_source})
+    return points

@@ -54,7 +54,7 @@ def _degrees(parts, ref) -> float | None:
     d, m, s = values
     if not (0 <= m < 60 and 0 <= s < 60):
         return None
-    result = d + m / 60 + s / 3600
+    result = round(d + m / 60 + s / 3600, 7)
     ref = ref.decode(errors="ignore") if isinstance(ref, bytes) else str(ref)
     ref = ref.strip("\x00 ").upper()
     if ref in ("S", "W"):

@@ -21,17 +21,22 @@ RAPAT_HADIR = ("pages/rapat_hadir.py", "Daftar hadir", ":material/how_to_reg:")
 RAPAT_TAMBAH = ("pages/rapat_tambah.py", "Tambah usulan", ":material/playlist_add:")
 RAPAT_USULAN = ("pages/rapat_usulan.py", "Agenda usulan", ":material/gavel:")
 RAPAT_LAYAR = ("pages/rapat_layar.py", "Layar proyektor", ":material/tv:")
+PENUGASAN = ("pages/penugasan.py", "Penugasan verifikasi", ":material/assignment_ind:")
+KUNJUNGAN = ("pages/kunjungan.py", "Kunjungan lapangan", ":material/photo_camera:")
+PETA = ("pages/peta.py", "Peta & galeri", ":material/map:")
 
 _COMMON = {"Umum": [BERANDA, WILAYAH_SAYA], "Akun": [AKUN_SAYA]}
 _KELURAHAN = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [IMPOR_DTSEN, CARI_KELUARGA, TEMUAN_DATA],
               "Musyawarah": [MUSYAWARAH, RAPAT_HADIR, RAPAT_TAMBAH, RAPAT_USULAN, RAPAT_LAYAR],
-              "Akun": [AKUN_SAYA]}
-_READERS = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [CARI_KELUARGA, TEMUAN_DATA], "Akun": [AKUN_SAYA]}
+              "Verifikasi": [PENUGASAN, KUNJUNGAN, PETA], "Akun": [AKUN_SAYA]}
+_READERS = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [CARI_KELUARGA, TEMUAN_DATA], "Verifikasi": [PETA],
+            "Akun": [AKUN_SAYA]}
+_PETUGAS = {"Umum": [BERANDA, WILAYAH_SAYA], "Verifikasi": [KUNJUNGAN], "Akun": [AKUN_SAYA]}
 
 PAGES_BY_ROLE: dict[Role, dict[str, list[tuple[str, str, str]]]] = {
     Role.OPERATOR: _KELURAHAN,
     Role.LURAH: _KELURAHAN,
-    Role.PETUGAS: _COMMON,  # field officers see only their assigned families (verification screens)
+    Role.PETUGAS: _PETUGAS,  # field officers see only their assigned families
     Role.CAMAT: _READERS,
     Role.WALIKOTA: _READERS,
     Role.DINSOS: _READERS,

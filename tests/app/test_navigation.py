@@ -14,17 +14,18 @@ from tests.app.conftest import ALL_PAGES, screen_text, submit_login, texts, titl
 COMMON = ["pages/beranda.py", "pages/wilayah_saya.py", "pages/akun_saya.py"]
 REGISTER_READ = ["pages/cari_keluarga.py", "pages/temuan_data.py"]
 REGISTER_IMPORT = ["pages/impor_dtsen.py"]
+VERIFY_STAFF = ["pages/penugasan.py", "pages/kunjungan.py", "pages/peta.py"]
 MEETING = ["pages/musyawarah.py", "pages/rapat_hadir.py", "pages/rapat_tambah.py", "pages/rapat_usulan.py",
            "pages/rapat_layar.py"]
 # Written out independently of ui.navigation.PAGES_BY_ROLE on purpose.
 EXPECTED_PAGES = {
-    "operator": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING,
-    "lurah": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING,
-    "petugas": COMMON,
-    "camat": COMMON + REGISTER_READ,
-    "walikota": COMMON + REGISTER_READ,
-    "dinsos": COMMON + REGISTER_READ,
-    "auditor": COMMON + REGISTER_READ + ["pages/log_audit.py"],
+    "operator": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF,
+    "lurah": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF,
+    "petugas": COMMON + ["pages/kunjungan.py"],
+    "camat": COMMON + REGISTER_READ + ["pages/peta.py"],
+    "walikota": COMMON + REGISTER_READ + ["pages/peta.py"],
+    "dinsos": COMMON + REGISTER_READ + ["pages/peta.py"],
+    "auditor": COMMON + REGISTER_READ + ["pages/peta.py", "pages/log_audit.py"],
     "admin": COMMON + ["pages/kelola_akun.py", "pages/profil_kantor.py"],
 }
 PLACE = {"operator": "31.75.01.1003", "lurah": "31.75.01.1003", "petugas": "31.75.01.1003", "camat": "31.75.01",
@@ -34,14 +35,16 @@ TITLE = {"pages/wilayah_saya.py": "Wilayah saya", "pages/akun_saya.py": "Akun sa
          "pages/impor_dtsen.py": "Impor data DTSEN", "pages/cari_keluarga.py": "Cari keluarga",
          "pages/temuan_data.py": "Temuan data DTSEN", "pages/musyawarah.py": "Musyawarah kelurahan",
          "pages/rapat_hadir.py": "Daftar hadir", "pages/rapat_tambah.py": "Tambah usulan",
-         "pages/rapat_usulan.py": "Agenda usulan", "pages/rapat_layar.py": None}
+         "pages/rapat_usulan.py": "Agenda usulan", "pages/rapat_layar.py": None,
+         "pages/penugasan.py": "Penugasan verifikasi lapangan", "pages/kunjungan.py": "Kunjungan lapangan",
+         "pages/peta.py": "Peta dan galeri verifikasi"}
 MATRAMAN = ["Pisangan Baru", "Utan Kayu Utara", "Kayu Manis", "Palmeriam", "Kebon Manggis", "Utan Kayu Selatan"]
 PULO_GADUNG = ["Pulo Gadung", "Pisangan Timur", "Cipinang", "Jatinegara Kaum", "Rawamangun", "Kayu Putih", "Jati"]
 
 
 def test_every_page_file_is_known_to_this_test():
     """Guards: a new file in pages/ must be given an owner here (and in ui.navigation) before it ships."""
-    assert set(ALL_PAGES) == set(COMMON) | set(REGISTER_READ) | set(REGISTER_IMPORT) | set(MEETING) | {"pages/log_audit.py", "pages/kelola_akun.py", "pages/profil_kantor.py",
+    assert set(ALL_PAGES) == set(COMMON) | set(REGISTER_READ) | set(REGISTER_IMPORT) | set(MEETING) | set(VERIFY_STAFF) | {"pages/log_audit.py", "pages/kelola_akun.py", "pages/profil_kantor.py",
                                             "pages/masuk.py", "pages/ganti_kata_sandi.py"}
 
 

@@ -239,14 +239,15 @@ def run_meeting(tab, base_url: str, period: str = PERIOD) -> None:
     _settle(tab)
     expect(tab.get_by_text(f"Ditutup oleh {USER}")).to_be_visible()
     expect(tab.get_by_role("button", name="Tutup musyawarah")).to_have_count(0)
-    tab.wait_for_timeout(3000)
-    print("COMBO", tab.get_by_role("combobox", name="Musyawarah").input_value())
-    expect(tab.get_by_role("combobox", name="Musyawarah")).to_have_value(
-        f"Periode {period} · 14 Januari 2027 · ditutup")
     expect(tab.get_by_label("Notulis", exact=True)).to_be_disabled()
     _shot(tab, "6-closed")
 
     _go(tab, "Agenda usulan", "Agenda usulan")
+    # Moving to another meeting screen falls back to the newest *open* musyawarah (the demo's 2026-12) instead of
+    # keeping the one chosen — reported as a bug (tests/app/test_meeting_pages.py, xfail); choose it again here.
+    tab.get_by_role("combobox", name="Musyawarah").click()
+    tab.get_by_role("option", name=f"Periode {period} · 14 Januari 2027 · ditutup").click()
+    _settle(tab)
     _check_decisions(tab, 5)
     _click_row(tab, 0)
     radio = tab.get_by_test_id("stRadio").filter(has_text="Keputusan musyawarah")
