@@ -6,7 +6,7 @@ Run with ``streamlit run Home.py`` (see README for the one command that sets eve
 import streamlit as st
 
 from ui import drafts, session, widgets
-from ui.navigation import pages_for
+from ui.navigation import gate_pages, pages_for
 
 st.set_page_config(page_title="Muskel", page_icon=":material/diversity_3:", layout="wide",
                    initial_sidebar_state="expanded")
@@ -17,15 +17,15 @@ if actor is not None:
     actor = session.revalidate(actor)
 
 if actor is None:
-    page = st.navigation([st.Page("pages/masuk.py", title="Masuk", icon=":material/login:")], position="hidden")
+    page = st.navigation(gate_pages("pages/masuk.py", "Masuk", ":material/login:"), position="hidden")
 elif session.must_change_password():
     widgets.identity_panel(actor)
-    page = st.navigation([st.Page("pages/ganti_kata_sandi.py", title="Ganti kata sandi",
-                                  icon=":material/key:")], position="hidden")
+    page = st.navigation(gate_pages("pages/ganti_kata_sandi.py", "Ganti kata sandi", ":material/key:"),
+                         position="hidden")
 else:
     drafts.autosave(actor)
     widgets.identity_panel(actor)
-    page = st.navigation(pages_for(actor.role))
+    page = st.navigation(pages_for(actor.role), expanded=True)
 
 session.show_flash()
 try:

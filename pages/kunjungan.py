@@ -107,7 +107,8 @@ for item in evaluation:
 if not done:
     c1, c2 = st.columns([3, 1])
     files = c1.file_uploader("Foto dari ponsel (JPEG, PNG, HEIC; beberapa sekaligus)", type=["jpg", "jpeg", "png",
-                             "heic", "heif"], accept_multiple_files=True, key=f"visit_files_{visit['id']}",
+                             "heic", "heif"], accept_multiple_files=True,
+                             key=f"visit_files_{visit['id']}_{st.session_state.get('upload_round', 0)}",
                              max_upload_size=20)
     kind = c2.selectbox("Jenis foto", list(PHOTO_KINDS), format_func=PHOTO_KINDS.get, key="visit_kind")
     if files and c2.button("Unggah", key="visit_upload", type="primary"):
@@ -115,6 +116,7 @@ if not done:
             with db.session_scope() as s:  # all photos of this upload, or none
                 for f in files:
                     evidence.add_photo(visit["id"], f.getvalue(), f.name, kind, actor=actor, session=s)
+            st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1  # empty the uploader
             st.rerun()
 
 

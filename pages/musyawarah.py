@@ -21,7 +21,7 @@ with st.expander("Buka musyawarah baru atau nyatakan tidak diadakan", expanded=F
         with widgets.user_errors():
             with db.session_scope() as s:
                 created = meetings.create_meeting(kel, periode, actor=actor, session=s)
-            st.session_state[ui_meeting.CURRENT] = created["id"]
+            st.session_state[ui_meeting.CURRENT] = st.session_state[ui_meeting.CHOSEN] = created["id"]
             st.rerun()
     if actor.role == Role.LURAH:
         reason = st.text_area("Alasan musyawarah tidak diadakan periode ini", key="not_held_reason")

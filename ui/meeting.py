@@ -9,7 +9,8 @@ from core.access import Actor
 from core.timefmt import tanggal
 from ui import session as ui_session
 
-CURRENT = "meeting_id"
+CURRENT = "meeting_id"  # the selectbox (a widget: Streamlit forgets it on pages that do not show it)
+CHOSEN = "_meeting_chosen"  # the user's choice, kept across the meeting screens
 
 
 def pick(actor: Actor, *, drafts_only: bool = False) -> dict | None:
@@ -23,11 +24,14 @@ def pick(actor: Actor, *, drafts_only: bool = False) -> dict | None:
         st.info("Belum ada musyawarah. Buka musyawarah baru di halaman **Musyawarah**.")
         return None
     ids = [m["id"] for m in found]
-    if st.session_state.get(CURRENT) not in ids:
-        st.session_state[CURRENT] = next((m["id"] for m in found if m["status"] == "draft"), ids[0])
+    chosen = st.session_state.get(CURRENT, st.session_state.get(CHOSEN))
+    if chosen not in ids:
+        chosen = next((m["id"] for m in found if m["status"] == "draft"), ids[0])
+    st.session_state[CURRENT] = st.session_state[CHOSEN] = chosen
     by_id = {m["id"]: m for m in found}
-    st.selectbox("Musyawarah", ids, key=CURRENT, format_func=lambda i: describe(by_id[i]))
-    return by_id[st.session_state[CURRENT]]
+    st.selectbox("Musyawarah", ids, key=CURRENT, format_func=lambda i: describe(by_id[i]),
+                 on_change=lambda: st.session_state.__setitem__(CHOSEN, st.session_state[CURRENT]))
+    return by_id[chosen]
 
 
 def describe(m: dict) -> str:

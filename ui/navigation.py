@@ -55,3 +55,14 @@ def pages_for(role: Role) -> dict[str, list[st.Page]]:
 
 def allowed_paths(role: Role) -> set[str]:
     return {path for items in PAGES_BY_ROLE[Role(role)].values() for path, _, _ in items}
+
+
+def gate_pages(script: str, title: str, icon: str) -> list[st.Page]:
+    """The one page a visitor may see (login, or the forced password change), also under every address of the
+    app, so that reloading /agenda while logged out shows the login — and after it, that very page."""
+    from pathlib import Path
+
+    stems = sorted({Path(path).stem for sections in PAGES_BY_ROLE.values() for items in sections.values()
+                    for path, _, _ in items})
+    return [st.Page(script, title=title, icon=icon, default=True),
+            *(st.Page(script, title=title, icon=icon, url_path=stem) for stem in stems)]

@@ -425,9 +425,6 @@ def test_a_reload_loses_nothing(people, logged_in, new_app):
 
 # --- The musyawarah chosen ---------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="bug: the musyawarah chosen in the 'Musyawarah' selector (key meeting_id, "
-                   "ui/meeting.py pick) is not kept when moving to another meeting screen — the widget's state is "
-                   "dropped on the page switch and pick() falls back to the newest draft")
 def test_the_chosen_meeting_is_kept_across_the_meeting_screens(people, logged_in):
     """Guards the meeting selector: after choosing an older open musyawarah on one meeting screen, the next
     meeting screen must work on the same one — not silently on another meeting."""
