@@ -2,13 +2,15 @@
 
 import sys
 
-from bench import bench_audit, bench_login, bench_meeting, bench_register
+from bench import bench_audit, bench_login, bench_meeting, bench_photo, bench_register
 
 url = sys.argv[1] if len(sys.argv) > 1 else None
 bench_login.main()
 bench_audit.main(None)
 bench_register.main(None)
 bench_meeting.main()
+bench_photo.main(None)
 if url:
+    bench_photo.main(url)
     bench_audit.main(url)
     bench_register.main(url)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from core import audit, filestore, photos
 from core.access import Action, Actor, Role, in_scope, require
-from core.errors import InvalidInput, NotFound
+from core.errors import AccessDenied, InvalidInput, NotFound
 from core.models import Family, PhotoHashChunk, Visit, VisitPhoto, Wilayah
 from core.verification import _visit_for
 from core.verification_codes import PHOTO_KINDS, REQUIRED_KINDS
@@ -85,7 +85,8 @@ def find_duplicates(sha256: str, phash: int, *, actor: Actor, session: Session, 
     Outside the actor's wilayah only the kelurahan is named, never the other family.
     """
     chunks = photos.hash_chunks(phash)
-    condition = sa.or_(*[(PhotoHashChunk.position == i) & (PhotoHashChunk.value == v) for i, v in enumerate(chunks)])
+    condition = sa.or_(*[(PhotoHashChunk.position == i) & PhotoHashChunk.value.in_(photos.probe_values(v))
+                         for i, v in enumerate(chunks)])
     candidates = select(PhotoHashChunk.photo_id).where(condition).distinct()
     stmt = (select(VisitPhoto.id, VisitPhoto.sha256, VisitPhoto.phash, VisitPhoto.family_id,
                    VisitPhoto.kelurahan_kode, Wilayah.nama)
@@ -156,7 +157,7 @@ def family_gallery(family_id: int, *, actor: Actor, session: Session) -> list[di
         mine = session.exec(select(Assignment.id).where(Assignment.family_id == family_id,
                                                         Assignment.officer == actor.username)).first()
         if mine is None:
-            raise InvalidInput("Keluarga ini tidak ditugaskan kepada Anda.", code="not_assigned")
+            raise AccessDenied("Keluarga ini tidak ditugaskan kepada Anda.")
     else:
         require(actor, Action.FAMILY_VIEW, family.kelurahan_kode)
     return _photos(select(VisitPhoto).where(VisitPhoto.family_id == family_id), session)

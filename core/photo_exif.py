@@ -52,7 +52,7 @@ def _degrees(parts, ref) -> float | None:
     if any(v is None for v in values):
         return None
     d, m, s = values
-    if not (0 <= m < 60 and 0 <= s < 60):
+    if not (0 <= m <= 60 and 0 <= s <= 60):  # exiftool writes 106.8° as 106° 47' 60"
         return None
     result = round(d + m / 60 + s / 3600, 7)
     ref = ref.decode(errors="ignore") if isinstance(ref, bytes) else str(ref)

@@ -13,7 +13,7 @@ import io
 import math
 import warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import imagehash
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -83,7 +83,7 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def analyse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, today: date | None = None) -> PhotoAnalysis:
+def analyse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, now: datetime | None = None) -> PhotoAnalysis:
     """Everything about one upload; an unreadable file gets the ``unreadable`` flag, never an exception."""
     result = PhotoAnalysis(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     if len(data) > max_bytes:
@@ -114,7 +114,7 @@ def analyse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, today: date | No
     thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), reducing_gap=2.0)
     result.thumb_jpeg = _jpeg(thumb, 80)
     result.phash = int(str(imagehash.phash(thumb)), 16)
-    _file_flags(result, today or date.today())
+    _file_flags(result, now or datetime.now(timezone.utc))
     return result
 
 
@@ -130,7 +130,7 @@ def _unreadable(result: PhotoAnalysis, message: str) -> PhotoAnalysis:
     return result
 
 
-def _file_flags(result: PhotoAnalysis, today: date) -> None:
+def _file_flags(result: PhotoAnalysis, now: datetime) -> None:
     e = result.exif
     flags: dict[str, str] = {}
     if e.latitude is None:
@@ -139,7 +139,7 @@ def _file_flags(result: PhotoAnalysis, today: date) -> None:
         flags["gps_outside_dki"] = FLAG_TEXT["gps_outside_dki"] + f" ({e.latitude:.5f}, {e.longitude:.5f})"
     if e.taken_at is None:
         flags["time_missing"] = FLAG_TEXT["time_missing"]
-    elif e.taken_at.astimezone(timezone.utc).date() > today:
+    elif e.taken_at > now + timedelta(minutes=10):  # a little grace for phone clocks running fast
         flags["time_future"] = FLAG_TEXT["time_future"]
     if e.edited:
         flags["edited"] = FLAG_TEXT["edited"].format(software=e.software)
@@ -152,13 +152,16 @@ def hamming(a: int, b: int) -> int:
 
 
 def hash_chunks(phash: int) -> list[int]:
-    """The 64-bit hash as eight bytes: two hashes within 7 bits of each other share at least one byte exactly
-    (pigeonhole), so indexing the bytes finds every near duplicate without comparing against every photo."""
-    return [(phash >> (8 * i)) & 0xFF for i in range(8)]
+    """The 64-bit hash as four 16-bit chunks, the keys of the near-duplicate index."""
+    return [(phash >> (16 * i)) & 0xFFFF for i in range(4)]
+
+
+def probe_values(chunk: int) -> list[int]:
+    """A chunk and its 16 one-bit neighbours. Two hashes within 7 bits differ in at most one bit in at least one
+    of the four chunks (pigeonhole), so probing these finds every near duplicate through the index."""
+    return [chunk] + [chunk ^ (1 << bit) for bit in range(16)]
 
 
 NEAR_DUPLICATE_BITS = 7
 
 
-def taken_date(facts: ExifFacts) -> datetime | None:
-    return facts.taken_at

@@ -8,7 +8,7 @@ is a per-kota rule (default: baru; perbaikan of address or members; nonaktif exc
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -163,6 +163,8 @@ def get_visit(visit_id: int, *, actor: Actor, session: Session) -> dict:
 
 def _clean(fieldname: str, value):
     if fieldname == "tanggal":
+        if isinstance(value, datetime):
+            value = value.date()
         if not isinstance(value, date) or value > date.today():
             raise InvalidInput("Tanggal kunjungan tidak valid atau di masa depan.", code="date_invalid", field=fieldname)
         return value
