@@ -19,6 +19,7 @@ from core.models import Family, Flag, Person, RegisterChange, RegisterImport, St
 from core.screening import RULES, mask_nik
 
 MAX_RESULTS = 200
+_FTS = sa.table("person_fts", sa.column("rowid"))  # SQLite's trigram index of names (see migration 0002)
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,17 @@ def search(query: RegisterQuery, *, actor: Actor, session: Session) -> list[dict
     scope = query.kelurahan_kode or actor.wilayah_kode
     _require_register_reader(actor, scope)
     limit = max(1, min(query.limit, MAX_RESULTS))
-    stmt = (select(Person, Family, Wilayah.nama)
-            .join(Family, Family.id == Person.family_id).join(Wilayah, Wilayah.kode == Family.kelurahan_kode)
-            .where(scope_filter(Family.kelurahan_kode, scope)))
     text = (query.text or "").strip()
     digits = re.sub(r"[\s.\-]", "", text)
+    by_name = bool(text) and not re.fullmatch(r"[0-9]+", digits)
+    if by_name and session.get_bind().dialect.name == "sqlite":
+        # Drive the query from the full-text index: its matches stream in order and LIMIT stops them early,
+        # instead of materialising every match of a common name first.
+        stmt = select(Person, Family, Wilayah.nama).select_from(_FTS).join(Person, Person.id == _FTS.c.rowid)
+    else:
+        stmt = select(Person, Family, Wilayah.nama)
+    stmt = (stmt.join(Family, Family.id == Person.family_id).join(Wilayah, Wilayah.kode == Family.kelurahan_kode)
+            .where(scope_filter(Family.kelurahan_kode, scope)))
     if re.fullmatch(r"[0-9]{16}", digits):
         # A union of two indexed look-ups: an OR across person and family would scan the whole register.
         stmt = stmt.where(Person.id.in_(
@@ -81,8 +88,7 @@ def _name_condition(session: Session, text: str):
         raise InvalidInput("Ketik minimal 3 huruf nama.", code="query_too_short", field="cari")
     if session.get_bind().dialect.name == "sqlite":
         phrase = '"' + cleaned.replace('"', '""') + '"'
-        matching = sa.text("SELECT rowid FROM person_fts WHERE person_fts MATCH :phrase").bindparams(phrase=phrase)
-        return Person.id.in_(matching)
+        return sa.text("person_fts MATCH :phrase").bindparams(phrase=phrase)
     pattern = "%" + cleaned.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return Person.nama.ilike(pattern, escape="\\")
 

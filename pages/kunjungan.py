@@ -150,3 +150,19 @@ if a["family_id"]:
                                              statistics.median(y for _, y in located), "exif", "", actor=actor,
                                              session=s)
             st.success("Lokasi tersimpan (sumber: GPS foto).")
+    with st.expander("Tetapkan lokasi dengan klik di peta (memerlukan internet)"):
+        from streamlit_folium import st_folium
+
+        from ui import map as ui_map
+
+        picked = st_folium(ui_map.build([]), key="loc_map", height=320, returned_objects=["last_clicked"],
+                           use_container_width=True)
+        point = (picked or {}).get("last_clicked")
+        if point:
+            st.caption(f"Titik dipilih: {point['lat']:.6f}, {point['lng']:.6f}")
+            if st.button("Simpan titik ini", key="loc_map_save"):
+                with widgets.user_errors():
+                    with db.session_scope() as s:
+                        evidence.set_family_location(a["family_id"], point["lat"], point["lng"], "map", reason,
+                                                     actor=actor, session=s)
+                    st.success("Lokasi tersimpan (sumber: titik di peta).")
