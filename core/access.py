@@ -70,6 +70,7 @@ class Action(StrEnum):
     BATCH_REVIEW = "batch.review"  # camat: forward or return
     BATCH_RATIFY = "batch.ratify"  # walikota/bupati: ratify, return or reject
     RESULT_EXPORT = "result.export"  # ratified by-name lists for SIKS-NG
+    KOTA_SETTINGS = "kota.settings"  # rules of a kota/kabupaten, e.g. which proposals need a field visit
 
 
 _KELURAHAN_STAFF = {
@@ -96,7 +97,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     ),
     Role.WALIKOTA: frozenset(
         {Action.WILAYAH_VIEW, Action.FAMILY_VIEW, Action.BATCH_RATIFY, Action.DOCUMENT_DRAFT,
-         Action.DOCUMENT_FINALISE, Action.RESULT_EXPORT}
+         Action.DOCUMENT_FINALISE, Action.RESULT_EXPORT, Action.KOTA_SETTINGS}
     ),
     Role.DINSOS: frozenset({Action.WILAYAH_VIEW, Action.FAMILY_VIEW, Action.RESULT_EXPORT}),
     Role.AUDITOR: frozenset({Action.WILAYAH_VIEW, Action.FAMILY_VIEW, Action.AUDIT_VIEW}),
@@ -122,6 +123,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.BATCH_REVIEW: "meninjau usulan kelurahan",
     Action.BATCH_RATIFY: "mengesahkan usulan",
     Action.RESULT_EXPORT: "mengunduh hasil pengesahan",
+    Action.KOTA_SETTINGS: "mengubah aturan kota/kabupaten",
 }
 
 

@@ -30,6 +30,37 @@ def rule_for(kelurahan_kode: str, *, session: Session) -> dict:
     return {**DEFAULT_RULE, **stored}
 
 
+def rule_version(kota_kode: str, *, session: Session) -> int:
+    row = session.get(KotaSetting, kota_kode)
+    return row.version if row else 0
+
+
+def update_rule(kota_kode: str, rule: dict, *, expected_version: int, actor: Actor, session: Session) -> dict:
+    """The Walikota's/Bupati's office decides which proposals need a field visit before submission."""
+    require(actor, Action.KOTA_SETTINGS, kota_kode)
+    place = wilayah.get(session, kota_kode)
+    if place.tingkat not in ("kota", "kabupaten"):
+        raise InvalidInput("Aturan verifikasi ditetapkan per kota/kabupaten.", code="not_a_kota", field="kota")
+    row = session.get(KotaSetting, kota_kode, with_for_update=True, populate_existing=True)
+    if (row.version if row else 0) != expected_version:
+        raise StaleEdit("Aturan ini baru saja diubah pengguna lain. Muat ulang lalu ulangi.")
+    from core.proposals import NONAKTIF_REASONS, PERBAIKAN_FIELDS
+
+    clean = {"baru": bool(rule.get("baru", True)), "prioritas_program": bool(rule.get("prioritas_program", False)),
+             "perbaikan_fields": [f for f in rule.get("perbaikan_fields", []) if f in PERBAIKAN_FIELDS],
+             "nonaktif_except": [r for r in rule.get("nonaktif_except", []) if r in NONAKTIF_REASONS]}
+    settings = json.loads(row.settings) if row else {}
+    before = settings.get("verifikasi", DEFAULT_RULE)
+    settings["verifikasi"] = clean
+    if row is None:
+        row = KotaSetting(kota_kode=kota_kode, settings="{}", version=0)
+    row.settings, row.version, row.updated_at = json.dumps(settings), row.version + 1, utcnow()
+    session.add(row)
+    audit.record(session, actor, "kota.verification_rule", object_type="kota_setting", object_id=kota_kode,
+                 wilayah_kode=kota_kode, before=before, after=clean)
+    return clean
+
+
 def needs_verification(proposal: dict, rule: dict) -> bool:
     jenis = proposal["jenis"]
     if jenis == "baru":

@@ -34,7 +34,7 @@ def screen() -> None:
                 st.markdown(f"### ⚠️ {f['judul']}")
             st.markdown(f"## Keputusan: **{KEPUTUSAN.get(current['keputusan'], 'belum diputuskan')}**")
     with right:
-        ui_meeting.tally_panel(m["id"], actor, large=True)
+        ui_meeting.tally_panel(m["id"], actor, large=True, items=items)
 
 
 screen()

@@ -15,11 +15,11 @@ autosave.show_messages()
 m = ui_meeting.pick(actor)
 if m is None:
     st.stop()
-with st.container(border=True):
-    ui_meeting.tally_panel(m["id"], actor)
 with db.session_scope() as s:
     items = proposals.list_proposals(m["id"], actor=actor, session=s)
     programs = meetings.settings_for(actor.wilayah_kode, session=s)["programs"]
+with st.container(border=True):
+    ui_meeting.tally_panel(m["id"], actor, items=items)
 if not items:
     st.info("Belum ada usulan. Tambahkan dari halaman **Tambah usulan**.")
     st.stop()

@@ -40,10 +40,14 @@ def describe(m: dict) -> str:
     return f"Periode {m['periode']} · {when} · {state}"
 
 
-def tally_panel(meeting_id: int, actor: Actor, *, large: bool = False) -> None:
-    """KK and jiwa per type and decision (and per reason and programme), always in view."""
-    with db.session_scope() as s:
-        items = proposals.list_proposals(meeting_id, actor=actor, session=s)
+def tally_panel(meeting_id: int, actor: Actor, *, large: bool = False, items: list[dict] | None = None) -> None:
+    """KK and jiwa per type and decision (and per reason and programme), always in view.
+
+    Pass ``items`` when the page already loaded them: the agenda of a big meeting is not read twice per run.
+    """
+    if items is None:
+        with db.session_scope() as s:
+            items = proposals.list_proposals(meeting_id, actor=actor, session=s)
     counts = tally.tally(items)
     total = counts.get("total", {}).get("semua", {"kk": 0, "jiwa": 0})
     headline = f"{len(items)} usulan · {total['kk']} KK · {total['jiwa']} jiwa"

@@ -24,6 +24,7 @@ RAPAT_LAYAR = ("pages/rapat_layar.py", "Layar proyektor", ":material/tv:")
 PENUGASAN = ("pages/penugasan.py", "Penugasan verifikasi", ":material/assignment_ind:")
 KUNJUNGAN = ("pages/kunjungan.py", "Kunjungan lapangan", ":material/photo_camera:")
 PETA = ("pages/peta.py", "Peta & galeri", ":material/map:")
+ATURAN_KOTA = ("pages/aturan_kota.py", "Aturan verifikasi", ":material/rule:")
 
 _COMMON = {"Umum": [BERANDA, WILAYAH_SAYA], "Akun": [AKUN_SAYA]}
 _KELURAHAN = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [IMPOR_DTSEN, CARI_KELUARGA, TEMUAN_DATA],
@@ -38,7 +39,7 @@ PAGES_BY_ROLE: dict[Role, dict[str, list[tuple[str, str, str]]]] = {
     Role.LURAH: _KELURAHAN,
     Role.PETUGAS: _PETUGAS,  # field officers see only their assigned families
     Role.CAMAT: _READERS,
-    Role.WALIKOTA: _READERS,
+    Role.WALIKOTA: {**_READERS, "Aturan": [ATURAN_KOTA]},
     Role.DINSOS: _READERS,
     Role.AUDITOR: {**_READERS, "Audit": [LOG_AUDIT]},
     Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR]},

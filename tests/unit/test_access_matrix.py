@@ -34,7 +34,7 @@ EXPECTED: dict[str, set[str]] = {
     "lurah": _OPERATOR | {"meeting.close", "flag.waive", "document.finalise", "batch.submit"},
     "petugas": {"wilayah.view", "family.view", "verification.record"},
     "camat": {"wilayah.view", "family.view", "batch.review", "document.draft", "document.finalise"},
-    "walikota": {"wilayah.view", "family.view", "batch.ratify", "document.draft", "document.finalise",
+    "walikota": {"wilayah.view", "family.view", "batch.ratify", "document.draft", "document.finalise", "kota.settings",
                  "result.export"},
     "dinsos": {"wilayah.view", "family.view", "result.export"},
     "auditor": {"wilayah.view", "family.view", "audit.view"},
