@@ -22,6 +22,7 @@ ALL_ACTIONS = (
     "wilayah.view", "account.manage", "office.manage", "audit.view", "family.view", "register.import",
     "meeting.record", "meeting.close", "verification.assign", "verification.record", "flag.waive",
     "document.draft", "document.finalise", "batch.submit", "batch.review", "batch.ratify", "result.export",
+    "kota.settings",
 )
 
 _OPERATOR = {
