@@ -3,6 +3,7 @@
 - ``MUSKEL_DATA_DIR``: runtime data (SQLite database, file store); default ``var/`` in the checkout (git-ignored).
 - ``MUSKEL_DATABASE_URL``: SQLAlchemy URL; default a SQLite file in the data directory.
 - ``MUSKEL_IDLE_TIMEOUT_MINUTES``: how long a web session may stay idle (default 30).
+- ``MUSKEL_PHOTO_MAX_MB``: the largest photo accepted from field officers (default 20).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Settings:
     data_dir: Path
     database_url: str
     idle_timeout_minutes: int
+    photo_max_mb: int = 20
 
     @property
     def files_dir(self) -> Path:
@@ -42,4 +44,9 @@ def load_settings() -> Settings:
         idle = int(os.environ.get("MUSKEL_IDLE_TIMEOUT_MINUTES", "30"))
     except ValueError:
         idle = 30
-    return Settings(data_dir=data_dir, database_url=url, idle_timeout_minutes=max(1, idle))
+    try:
+        photo_max = int(os.environ.get("MUSKEL_PHOTO_MAX_MB", "20"))
+    except ValueError:
+        photo_max = 20
+    return Settings(data_dir=data_dir, database_url=url, idle_timeout_minutes=max(1, idle),
+                    photo_max_mb=min(200, max(1, photo_max)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from core import accounts, demo_meeting, demo_register, offices, register
+from core import accounts, demo_meeting, demo_register, demo_verification, offices, register
 from core.access import Actor
 from core.config import load_settings
 from core.models import RegisterImport, User
@@ -57,8 +57,9 @@ def seed(*, actor: Actor, session: Session) -> dict:
             profiles.append(kode)
     registers = seed_registers(session=session)
     meetings_created = demo_meeting.seed(session=session)
+    visits = demo_verification.seed(session=session)
     return {"accounts_created": created, "offices_created": profiles, "registers_imported": registers,
-            "meetings_created": meetings_created}
+            "meetings_created": meetings_created, "visits_created": visits}
 
 
 KAYUMANIS, PALMERIAM = "31.75.01.1003", "31.75.01.1004"

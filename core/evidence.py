@@ -31,8 +31,14 @@ MESSAGES = {
 
 
 def add_photo(visit_id: int, data: bytes, filename: str, kind: str, *, actor: Actor, session: Session,
-              max_bytes: int = photos.DEFAULT_MAX_BYTES) -> dict:
-    """Store one photo of a visit. An unreadable file is refused with a message; nothing is half-stored."""
+              max_bytes: int | None = None) -> dict:
+    """Store one photo of a visit. An unreadable file is refused with a message; nothing is half-stored.
+
+    The size cap is ``MUSKEL_PHOTO_MAX_MB`` (default 20 MB) unless ``max_bytes`` is given."""
+    if max_bytes is None:
+        from core.config import load_settings
+
+        max_bytes = load_settings().photo_max_mb * 1024 * 1024
     visit, assignment = _visit_for(visit_id, actor, session)
     if kind not in PHOTO_KINDS:
         raise InvalidInput("Pilih jenis foto (tampak depan, tampak dalam, …).", code="photo_kind_invalid", field="jenis")

@@ -6,6 +6,7 @@ from datetime import date
 import streamlit as st
 
 from core import db, evidence, verification
+from core.config import load_settings
 from core.access import Role
 from core.screening import mask_nik
 from core.verification_codes import ASET, BPS_CRITERIA, HASIL, KONDISI, PHOTO_KINDS, REKOMENDASI
@@ -109,7 +110,7 @@ if not done:
     files = c1.file_uploader("Foto dari ponsel (JPEG, PNG, HEIC; beberapa sekaligus)", type=["jpg", "jpeg", "png",
                              "heic", "heif"], accept_multiple_files=True,
                              key=f"visit_files_{visit['id']}_{st.session_state.get('upload_round', 0)}",
-                             max_upload_size=20)
+                             max_upload_size=load_settings().photo_max_mb)
     kind = c2.selectbox("Jenis foto", list(PHOTO_KINDS), format_func=PHOTO_KINDS.get, key="visit_kind")
     if files and c2.button("Unggah", key="visit_upload", type="primary"):
         with widgets.user_errors():
