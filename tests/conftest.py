@@ -72,9 +72,11 @@ def pg_engine(data_dir) -> sa.Engine:
     return engine
 
 
-RUNTIME_TABLES = ("flag", "photohashchunk", "visitphoto", "visit", "assignment", "kotasetting", "proposalmember", "proposal", "attendee", "meetingphoto", "musyawarah", "kelurahansetting",
-                  "registerchange", "person", "family", "registerimport", "draft", "storedfile",
-                  "auditentry", "officeprofile", "user_account")
+RUNTIME_TABLES = (  # children before parents
+    "flag", "photohashchunk", "visitphoto", "visit", "assignment", "kotasetting", "proposalmember", "proposal",
+    "attendee", "meetingphoto", "musyawarah", "kelurahansetting", "registerchange", "person", "family",
+    "registerimport", "draft", "storedfile", "auditentry", "officeprofile", "user_account",
+)
 
 
 def reset_database(engine: sa.Engine) -> None:
