@@ -327,11 +327,13 @@ def _open_meeting(meeting_id: int, actor: Actor, session: Session) -> Musyawarah
 
 def add_photo(meeting_id: int, data: bytes, filename: str, caption: str, *, actor: Actor, session: Session) -> dict:
     """A documentation photo: content checked, the original kept, an EXIF-free copy for display."""
-    from core import images
+    from core import photos
 
     meeting = get_meeting(meeting_id, actor=actor, session=session)
     require(actor, Action.MEETING_RECORD, meeting.kelurahan_kode)
-    checked = images.check_and_prepare(data)
+    checked = photos.analyse(data)
+    if not checked.readable:
+        raise InvalidInput(f"{filename}: {checked.messages['unreadable']}", code="unreadable", field="foto")
     original = filestore.save(data, media_type=checked.media_type, purpose="meeting_photo", actor=actor,
                               session=session, original_name=filename, wilayah_kode=meeting.kelurahan_kode)
     display = filestore.save(checked.display_jpeg, media_type="image/jpeg", purpose="meeting_photo_display",
