@@ -87,8 +87,9 @@ def _max_day_table() -> np.ndarray:
     return table
 
 
-_SEPARATORS = re.compile(r"[ \-.]")
-EXCEL_FLOAT = re.compile(r"^\s*[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+\s*$")
+# Patterns as strings (not compiled): pandas then runs them in Arrow's native engine instead of row by row.
+_SEPARATORS = r"[ \-.]"
+EXCEL_FLOAT = r"^\s*[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+\s*$"
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,7 +104,9 @@ def _ascii_table() -> dict[int, str]:
 
 def compact(series: pd.Series) -> pd.Series:
     """What python-stdnum's ``compact`` does: map Unicode look-alikes, drop spaces, dashes and dots, strip."""
-    text = series.astype(str).str.translate(_ascii_table())
+    text = series.astype(str)
+    if not text.str.isascii().all():  # the Unicode map is only needed for non-ASCII input (rare, but real)
+        text = text.str.translate(_ascii_table())
     return text.str.replace(_SEPARATORS, "", regex=True).str.strip()
 
 
@@ -165,6 +168,6 @@ def birth_date_with_century(nik: str, recorded: date | None) -> date | None:
 
 # --- exclusion hints (Jakarta's own pre-screening: shown as warnings, never silent filters) -------------------
 
-EXCLUDED_JOBS = re.compile(r"\b(?:pns|asn|pppk|tni|polri|polisi|tentara|bumn|bumd|dprd|pegawai negeri)\b", re.I)
+EXCLUDED_JOBS = r"(?i)\b(?:pns|asn|pppk|tni|polri|polisi|tentara|bumn|bumd|dprd|pegawai negeri)\b"
 TRUTHY = {"ya", "y", "ada", "1", "true", "punya", "memiliki"}
 NJOP_LIMIT = 1_000_000_000
