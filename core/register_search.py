@@ -50,8 +50,12 @@ def search(query: RegisterQuery, *, actor: Actor, session: Session) -> list[dict
     by_name = bool(text) and not re.fullmatch(r"[0-9]+", digits)
     if by_name and session.get_bind().dialect.name == "sqlite":
         # Drive the query from the full-text index: its matches stream in order and LIMIT stops them early,
-        # instead of materialising every match of a common name first.
+        # instead of materialising every match of a common name first; the scope's person-id range keeps the
+        # index from walking through other kelurahan's matches.
         stmt = select(Person, Family, Wilayah.nama).select_from(_FTS).join(Person, Person.id == _FTS.c.rowid)
+        bounds = _person_id_range(session, scope)
+        if bounds is not None:
+            stmt = stmt.where(_FTS.c.rowid.between(*bounds))
     else:
         stmt = select(Person, Family, Wilayah.nama)
     stmt = (stmt.join(Family, Family.id == Person.family_id).join(Wilayah, Wilayah.kode == Family.kelurahan_kode)
@@ -80,6 +84,25 @@ def search(query: RegisterQuery, *, actor: Actor, session: Session) -> list[dict
         "hubungan": p.hubungan, "jenis_kelamin": p.jenis_kelamin, "kelurahan": kel, "rt": f.rt, "rw": f.rw,
         "desil": f.desil, "status": "aktif" if (f.status == "aktif" and p.status == "aktif") else "absen",
     } for p, f, kel in rows]
+
+
+_RANGES: dict[tuple[str, str], tuple[int, tuple[int, int] | None]] = {}
+
+
+def _person_id_range(session: Session, scope: str) -> tuple[int, int] | None:
+    """Lowest and highest person id in a scope below the province, cached until the next register import."""
+    if scope == "31":
+        return None
+    latest = session.exec(select(sa.func.max(RegisterImport.id))).one() or 0
+    key = (str(session.get_bind().url), scope)
+    cached = _RANGES.get(key)
+    if cached is None or cached[0] != latest:
+        lo, hi = session.exec(select(sa.func.min(Person.id), sa.func.max(Person.id))
+                              .join(Family, Family.id == Person.family_id)
+                              .where(scope_filter(Family.kelurahan_kode, scope))).one()
+        cached = (latest, None if lo is None else (lo, hi))
+        _RANGES[key] = cached
+    return cached[1]
 
 
 def _name_condition(session: Session, text: str):
