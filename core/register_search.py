@@ -86,14 +86,16 @@ def search(query: RegisterQuery, *, actor: Actor, session: Session) -> list[dict
     } for p, f, kel in rows]
 
 
-_RANGES: dict[tuple[str, str], tuple[int, tuple[int, int] | None]] = {}
+_RANGES: dict[tuple[str, str], tuple[tuple, tuple[int, int] | None]] = {}
 
 
 def _person_id_range(session: Session, scope: str) -> tuple[int, int] | None:
     """Lowest and highest person id in a scope below the province, cached until the next register import."""
     if scope == "31":
         return None
-    latest = session.exec(select(sa.func.max(RegisterImport.id))).one() or 0
+    # Cheap (index ends only) and changed by every import that adds persons.
+    latest = (session.exec(select(sa.func.max(RegisterImport.id))).one(),
+              *session.exec(select(sa.func.min(Person.id), sa.func.max(Person.id))).one())
     key = (str(session.get_bind().url), scope)
     cached = _RANGES.get(key)
     if cached is None or cached[0] != latest:
