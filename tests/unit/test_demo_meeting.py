@@ -100,5 +100,29 @@ def test_seed_twice_creates_nothing(seeded):
     before = table_counts()
     with db.session_scope(engine) as session:
         again = demo.seed(actor=admin, session=session)
-    assert again == {"accounts_created": [], "offices_created": [], "registers_imported": [], "meetings_created": []}
+    assert again == {"accounts_created": [], "offices_created": [], "registers_imported": [], "meetings_created": [],
+                     "visits_created": 0}
     assert table_counts() == before
+
+
+def test_demo_field_verification_shows_the_walkthrough_findings(seeded):
+    """Guards the demo visits: Pak Budi's assignments, one photo without GPS, one house photographed for two
+    KKs (the same photo flagged dup_exact), one family not found, one visit still open."""
+    from core import evidence, verification
+    from core.access import Actor, Role
+
+    engine, _, operator, result = seeded
+    assert result["visits_created"] == 6
+    budi = Actor("petugas.kayumanis", "Budi Santoso", Role.PETUGAS, KAYUMANIS)
+    with db.session_scope(engine) as session:
+        mine = verification.list_assignments(actor=budi, session=session)
+        visited = [a for a in mine if a["visit_id"]]
+        codes = [sorted({c for item in evidence.visit_flags(a["visit_id"], session=session) for c in item["codes"]})
+                 for a in visited]
+        states = sorted(verification.get_visit(a["visit_id"], actor=budi, session=session)["status"] for a in visited)
+        results = sorted(verification.get_visit(a["visit_id"], actor=budi, session=session)["hasil"] for a in visited)
+    assert len(mine) > len(visited) == 6
+    assert sum("gps_missing" in c for c in codes) == 1
+    assert sum("dup_exact" in c for c in codes) == 1
+    assert states == ["draft"] + ["selesai"] * 5
+    assert results.count("tidak_ditemukan") == 1
