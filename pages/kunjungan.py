@@ -23,7 +23,10 @@ if not mine:
     st.stop()
 labels = {a["id"]: f"{a['kepala']} · KK {mask_nik(a['no_kk'])} · RT {a['rt']}/RW {a['rw']} · {a['status']}"
           for a in mine}
-assignment_id = st.selectbox("Keluarga", list(labels), format_func=labels.get, key="visit_assignment")
+# Start with the next family still to visit.
+first_open = next((i for i, x in enumerate(mine) if x["visit_id"] is None), 0)
+assignment_id = st.selectbox("Keluarga", list(labels), format_func=labels.get, key="visit_assignment",
+                             index=first_open)
 a = next(x for x in mine if x["id"] == assignment_id)
 if a["visit_id"] is None:
     if st.button("Mulai kunjungan", key="visit_start", type="primary"):
