@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from core import audit, dtsen_file, filestore, screening, wilayah
 from core.access import Action, Actor, Role, require
 from core.errors import AccessDenied, InvalidInput
-from core.models import Family, Flag, Person, RegisterChange, RegisterImport
+from core.models import Family, Flag, Person, RegisterChange, RegisterImport, new_uuid
 from core.register_check import check
 from core.timefmt import utcnow
 
@@ -214,7 +214,7 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
     if new_kk:
         fresh = families.loc[new_kk]
         conn.execute(sa.insert(Family), [{
-            "uuid": _uuid(), "kelurahan_kode": kelurahan_kode, "no_kk": kk, "id_dtsen": id_dtsen,
+            "uuid": new_uuid(), "kelurahan_kode": kelurahan_kode, "no_kk": kk, "id_dtsen": id_dtsen,
             "desil": None if pd.isna(desil) else int(desil), "alamat": alamat, "rt": rt,
             "rw": rw, "status": "aktif", "content_hash": content_hash, "first_import_id": record.id,
             "last_import_id": record.id, "updated_at": now}
@@ -246,17 +246,12 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
             {"import_id": record.id, "family_id": fid, "change": "absen", "before": json.dumps({"status": "aktif"}),
              "after": json.dumps({"status": "absen"})} for fid in absent_ids])
 
-    unchanged = [existing[kk][0] for kk in families.index if kk in existing and kk not in set(changed_kk)]
+    changed = set(changed_kk)
+    unchanged = [existing[kk][0] for kk in families.index if kk in existing and kk not in changed]
     for start in range(0, len(unchanged), 5000):
         conn.execute(sa.update(Family).where(Family.id.in_(unchanged[start:start + 5000]))
                      .values(last_import_id=record.id))
     return {"new": len(new_kk), "changed": len(changed_kk), "absent": len(absent_kk), "unchanged": len(unchanged)}
-
-
-def _uuid() -> str:
-    from core.models import new_uuid
-
-    return new_uuid()
 
 
 def family_snapshot(family: Family, members: list[Person]) -> dict:
@@ -327,7 +322,7 @@ def _record_flags(problems: pd.DataFrame, rows: pd.DataFrame, waive: dict[str, s
             continue
         waived = p.code in waive
         new_flags.append({
-            "uuid": _uuid(), "code": p.code, "severity": p.severity, "kelurahan_kode": kelurahan_kode,
+            "uuid": new_uuid(), "code": p.code, "severity": p.severity, "kelurahan_kode": kelurahan_kode,
             "family_id": key[1], "nik": key[2], "message": p.message, "source": "register", "import_id": record.id,
             "status": "waived" if waived else "open", "resolved_by": actor.username if waived else "",
             "resolution_note": waive.get(p.code, ""), "created_at": now, "resolved_at": now if waived else None})
