@@ -122,3 +122,14 @@ def make_account(request):
         return Actor(username=username, nama=nama or username.title(), role=Role(role), wilayah_kode=kode)
 
     return make
+
+
+@pytest.fixture
+def cheap_password_hashing(monkeypatch):
+    """Accounts are made through the real service; a light argon2 setting keeps a test's setup fast.
+    Use with ``pytestmark = pytest.mark.usefixtures("cheap_password_hashing")``."""
+    from argon2 import PasswordHasher
+
+    from core import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

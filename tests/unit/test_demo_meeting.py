@@ -21,14 +21,7 @@ TABLES = ("musyawarah", "attendee", "proposal", "proposalmember", "flag", "famil
           "auditentry", "registerimport")
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """The demo accounts are made through the real service; a light argon2 setting keeps the seed fast."""
-    from argon2 import PasswordHasher
-
-    from core import passwords
-
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

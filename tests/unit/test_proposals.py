@@ -30,14 +30,7 @@ OTHER = "31.75.01.1004"  # Palmeriam
 NOTE = "Menunggu verifikasi domisili"
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """Accounts are made through the real service; a light argon2 setting keeps each test's setup fast."""
-    from argon2 import PasswordHasher
-
-    from core import passwords
-
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

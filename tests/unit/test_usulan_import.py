@@ -7,8 +7,10 @@ import sqlalchemy as sa
 
 from core import db, proposals, usulan_import
 from core.demo_register import nik_for
-from tests.unit.test_proposals import (KEL, _cheap_password_hashing, create_meeting, extracts,  # noqa: F401
-                                       families_of, operator, operator_pm)
+from tests.unit.test_proposals import (KEL, create_meeting, extracts, families_of, operator,  # noqa: F401
+                                       operator_pm)
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def count(engine, table: str) -> int:

@@ -30,14 +30,7 @@ HOME = (-6.2001, 106.8602)  # where the test family's photos are taken
 REASON = "GPS ponsel mati saat kunjungan"
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """Accounts are made through the real service; a light argon2 setting keeps each test's setup fast."""
-    from argon2 import PasswordHasher
-
-    from core import passwords
-
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture
