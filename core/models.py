@@ -70,6 +70,15 @@ class OfficeProfile(SQLModel, table=True):
     email: str = Field(default="", max_length=120)
     nama_pimpinan: str = Field(default="", max_length=120)
     nip_pimpinan: str = Field(default="", max_length=30)
+    nama_kantor: str = Field(default="", max_length=150)  # e.g. "Kantor Kelurahan Kayu Manis"; derived when empty
+    kode_pos: str = Field(default="", max_length=5)
+    jabatan_pimpinan: str = Field(default="", max_length=120)  # e.g. "Lurah Kayu Manis"; derived when empty
+    logo_file_id: Optional[int] = Field(default=None, foreign_key="storedfile.id")
+    # Who signs while the head is away: "" (the head) | Plt. | Plh. | a.n. (on behalf of the head)
+    pengganti_sebutan: str = Field(default="", max_length=8)
+    pengganti_nama: str = Field(default="", max_length=120)
+    pengganti_nip: str = Field(default="", max_length=30)
+    pengganti_jabatan: str = Field(default="", max_length=120)
     updated_at: datetime = _created_at()
     version: int = Field(default=1)
 
@@ -446,3 +455,70 @@ class PhotoHashChunk(SQLModel, table=True):
     photo_id: int = Field(foreign_key="visitphoto.id", primary_key=True)
     position: int = Field(primary_key=True)
     value: int
+
+
+class DocumentText(SQLModel, table=True):
+    """Admin-edited wording of one paragraph of an official document; absent rows fall back to the shipped text."""
+
+    key: str = Field(primary_key=True, max_length=60)  # e.g. "sptjm.pernyataan"
+    text: str = Field(sa_type=sa.Text)
+    version: int = Field(default=1)
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = _created_at()
+
+
+class NumberPattern(SQLModel, table=True):
+    """An office's numbering pattern for one document type, e.g. ``{nomor}/BA/MUSKEL/{kode_kelurahan}/...``."""
+
+    wilayah_kode: str = Field(primary_key=True, foreign_key="wilayah.kode", max_length=13)
+    doc_type: str = Field(primary_key=True, max_length=24)
+    pattern: str = Field(max_length=200)
+    version: int = Field(default=1)
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = _created_at()
+
+
+class NumberCounter(SQLModel, table=True):
+    """The last running number an office gave a document type in a year (0 when the pattern has no year)."""
+
+    wilayah_kode: str = Field(primary_key=True, foreign_key="wilayah.kode", max_length=13)
+    doc_type: str = Field(primary_key=True, max_length=24)
+    tahun: int = Field(primary_key=True)
+    last: int = Field(default=0)
+
+
+class Document(SQLModel, table=True):
+    """The registry entry of a final official document: number, verification code, the PDF's hash, its scan."""
+
+    __table_args__ = (sa.UniqueConstraint("wilayah_kode", "doc_type", "nomor"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    doc_type: str = Field(max_length=24, index=True)  # berita_acara | sptjm | bast_kelurahan | bast_kecamatan | pengesahan
+    subject: str = Field(max_length=60, index=True)  # what it is about: "musyawarah:12", "kecamatan:31.75.01:2026-11"
+    wilayah_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)  # the issuing office
+    kelurahan_kode: Optional[str] = Field(default=None, max_length=13, index=True)
+    periode: str = Field(max_length=7, index=True)
+    musyawarah_id: Optional[int] = Field(default=None, foreign_key="musyawarah.id", index=True)
+    nomor: str = Field(max_length=120)
+    verification_code: str = Field(max_length=14, unique=True)
+    status: str = Field(default="final", max_length=12, index=True)  # final | superseded
+    susulan: bool = Field(default=False)
+    file_id: int = Field(foreign_key="storedfile.id")
+    sha256: str = Field(max_length=64, index=True)
+    summary: str = Field(default="{}", sa_type=sa.Text)  # JSON: counts and names, nothing personal
+    covers: str = Field(default="[]", sa_type=sa.Text)  # JSON: ids of the documents/musyawarah it lists
+    data_file_id: Optional[int] = Field(default=None, foreign_key="storedfile.id")  # BNBA data file of a BAST
+    audit_seq: int = Field(default=0)  # the audit chain's length and head when it was finalised
+    audit_hash: str = Field(default="", max_length=64)
+    superseded_by_id: Optional[int] = Field(default=None, foreign_key="document.id")
+    supersede_reason: str = Field(default="", sa_type=sa.Text)
+    scan_file_id: Optional[int] = Field(default=None, foreign_key="storedfile.id")
+    scan_sha256: str = Field(default="", max_length=64)
+    scan_uploaded_by: str = Field(default="", max_length=64)
+    scan_uploaded_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    received_by: str = Field(default="", max_length=64)  # the camat's receipt of a BAST
+    received_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    finalised_by: str = Field(max_length=64)
+    finalised_at: datetime = _created_at()
+    version: int = Field(default=1)

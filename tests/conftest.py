@@ -73,9 +73,9 @@ def pg_engine(data_dir) -> sa.Engine:
 
 
 RUNTIME_TABLES = (  # children before parents
-    "flag", "photohashchunk", "visitphoto", "visit", "assignment", "kotasetting", "proposalmember", "proposal",
+    "document", "numbercounter", "numberpattern", "documenttext", "flag", "photohashchunk", "visitphoto", "visit", "assignment", "kotasetting", "proposalmember", "proposal",
     "attendee", "meetingphoto", "musyawarah", "kelurahansetting", "registerchange", "person", "family",
-    "registerimport", "draft", "storedfile", "auditentry", "officeprofile", "user_account",
+    "registerimport", "draft", "officeprofile", "storedfile", "auditentry", "user_account",
 )
 
 
