@@ -265,6 +265,34 @@ def cmd_photo_info(args, out: Output) -> int:
     return EXIT_OK
 
 
+def cmd_verify_document(args, out: Output) -> int:
+    """Is this PDF a genuine, current Muskel document? Exit 0 only for ``valid``; nothing personal is printed."""
+    from pathlib import Path
+
+    from core import doc_verify
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"Berkas {args.file} tidak dapat dibaca: {exc.strerror}.", code="file_unreadable",
+                           field="file") from None
+    with db.session_scope(_ready_engine()) as session:
+        result = doc_verify.by_pdf(data, session=session)
+
+    def human() -> str:
+        lines = [f"Status: {result['status']} — {result['pesan']}"]
+        if "nomor" in result:
+            lines.append(f"{result['jenis_label']} Nomor {result['nomor']}, {result['tanggal']}; "
+                         f"{result['kelurahan'] or result['kecamatan'] or result['kota']}, periode {result['periode']}; "
+                         f"{result['kk']} KK / {result['jiwa']} jiwa")
+        if result.get("digantikan_oleh"):
+            lines.append(f"Digantikan oleh Nomor {result['digantikan_oleh']}")
+        return "\n".join(lines)
+
+    out.result(result, human)
+    return EXIT_OK if result["status"] == "valid" else EXIT_FAILED
+
+
 # --- parser -----------------------------------------------------------------------------------------------
 
 
@@ -302,6 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
     info = command("photo-info", cmd_photo_info, "apa yang dibaca Muskel dari foto (EXIF, GPS, waktu, temuan)")
     info.add_argument("files", nargs="+", metavar="FILE")
     info.add_argument("--as", dest="as_user", metavar="USERNAME", help="tambahkan foto ganda dalam wilayah akun ini")
+
+    check = command("verify-document", cmd_verify_document,
+                    "periksa keaslian PDF dokumen Muskel (valid/superseded/altered/draft/unknown); exit 0 hanya "
+                    "untuk valid")
+    check.add_argument("file", metavar="FILE.pdf")
 
     user = sub.add_parser("user", help="kelola akun").add_subparsers(dest="user_command", required=True,
                                                                       metavar="AKSI")

@@ -23,6 +23,8 @@ class Settings:
     database_url: str
     idle_timeout_minutes: int
     photo_max_mb: int = 20
+    # Where the public verification page is reached; printed in every final document's QR code.
+    public_url: str = "http://localhost:8501"
 
     @property
     def files_dir(self) -> Path:
@@ -49,4 +51,5 @@ def load_settings() -> Settings:
     except ValueError:
         photo_max = 20
     return Settings(data_dir=data_dir, database_url=url, idle_timeout_minutes=max(1, idle),
-                    photo_max_mb=min(200, max(1, photo_max)))
+                    photo_max_mb=min(200, max(1, photo_max)),
+                    public_url=(os.environ.get("MUSKEL_PUBLIC_URL") or "http://localhost:8501").rstrip("/"))

@@ -83,6 +83,17 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
+def identify(data: bytes) -> tuple[str, int, int] | None:
+    """(format, width, height) of an image read from its content alone, or None when it is not a readable image."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt, (width, height) = (probe.format or "").upper(), probe.size
+            probe.verify()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        return None
+    return fmt, width, height
+
+
 def analyse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, now: datetime | None = None) -> PhotoAnalysis:
     """Everything about one upload; an unreadable file gets the ``unreadable`` flag, never an exception."""
     result = PhotoAnalysis(sha256=hashlib.sha256(data).hexdigest(), size=len(data))

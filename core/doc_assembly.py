@@ -1,0 +1,341 @@
+"""Gathers what each official document says from the database, as plain data for the PDF builders.
+
+One function per document type returns an ``Assembled``: the builder's input, the PDF title, the non-personal
+summary kept in the registry, and the ids of what the document lists. Callers check access first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+from sqlmodel import Session, select
+
+from core import doc_content as dc
+from core import doc_wording, wilayah
+from core.doc_pdf_ba import berita_acara, blank_attendance
+from core.doc_pdf_letters import bast, pengesahan, sptjm
+from core.models import Attendee, Document, MeetingPhoto, Musyawarah, Proposal, StoredFile
+from core.pdf_kit import Signer
+from core.proposals import JENIS, NONAKTIF_REASONS, proposal_dicts
+from core.timefmt import tanggal
+
+
+@dataclass
+class Assembled:
+    content: dict
+    builder: Callable
+    title: str
+    summary: dict
+    covers: list[int]
+    running_header: str = ""
+
+
+def _proposals(meeting: Musyawarah, session: Session) -> list[dict]:
+    """The meeting's items without their cancelled ones (the caller has checked access)."""
+    stmt = (select(Proposal).where(Proposal.musyawarah_id == meeting.id, Proposal.status != "dibatalkan")
+            .order_by(Proposal.urutan))
+    return proposal_dicts(list(session.exec(stmt)), session)
+
+
+def bnba_rows(proposals: list[dict], session: Session) -> list[list[str]]:
+    """One row per affected person of every agreed item, in agenda order — the BNBA attachment's rows."""
+    notes = dc.verification_notes(proposals, session)
+    rows: list[list[str]] = []
+    for p in proposals:
+        if p["keputusan"] != "disepakati":
+            continue
+        if p["jenis"] == "nonaktif":
+            reason = NONAKTIF_REASONS.get(p["alasan_nonaktif"], p["alasan_nonaktif"])
+        elif p["jenis"] == "perbaikan":
+            reason = "; ".join(f"{c['field']}: {c['lama']} → {c['baru']}" for c in p["perubahan"]) or p["alasan"]
+        else:
+            reason = p["alasan"]
+        for m in p["anggota"]:
+            rows.append([str(len(rows) + 1), p["no_kk"], m["nik"], m["nama"], m["jenis_kelamin"],
+                         m["tanggal_lahir"].strftime("%d-%m-%Y") if m["tanggal_lahir"] else "", m["hubungan"],
+                         p["alamat"], f"{p['rt']}/{p['rw']}", "" if p["desil"] is None else str(p["desil"]),
+                         JENIS[p["jenis"]], reason, ", ".join(p["programs"]), notes.get(p["id"], "")])
+    return rows
+
+
+def bnba_csv(rows: list[list[str]]) -> bytes:
+    """The by-name list as a CSV data file (UTF-8 with BOM so Excel keeps the NIK digits): listed in the BAST."""
+    from core.doc_pdf_ba import BNBA_HEADER
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(BNBA_HEADER)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _summary(doc_type: str, kode: str, periode: str, counts: dict, session: Session) -> dict:
+    p = dc.places(session, kode)
+    return {"jenis": doc_type, "kelurahan": p["kelurahan"], "kecamatan": p["kecamatan"], "kota": p["kota"],
+            "periode": periode, "kk": counts["kk"], "jiwa": counts["jiwa"],
+            "per_jenis": {JENIS[key]: v for key, v in counts["jenis"].items()}}
+
+
+def _kapital(text: str) -> str:
+    return text.upper()
+
+
+def berita_acara_doc(meeting: Musyawarah, session: Session, *, nomor: str | None, verify_url: str) -> Assembled:
+    texts = doc_wording.texts(session)
+    places = dc.places(session, meeting.kelurahan_kode)
+    proposals = _proposals(meeting, session)
+    counts = dc.batch_counts(proposals)
+    held = meeting.tanggal or date.today()
+    facts = {**places, **dc.when(held), "periode": dc.periode_label(meeting.periode),
+             "jam_mulai": meeting.jam_mulai or "…", "jam_selesai": meeting.jam_selesai or "…",
+             "tempat": meeting.tempat or f"Kantor Kelurahan {places['kelurahan']}",
+             "ketua": meeting.ketua or "…", "notulis": meeting.notulis or "…",
+             "kelurahan_kapital": _kapital(places["kelurahan"]), "periode_kapital": _kapital(dc.periode_label(meeting.periode)),
+             "kk": dc.count_words(counts["kk"]), "jiwa": dc.count_words(counts["jiwa"])}
+    attendees = [a for a in session.exec(select(Attendee).where(Attendee.musyawarah_id == meeting.id,
+                                                                Attendee.removed == False)  # noqa: E712
+                                          .order_by(Attendee.id))]
+    facts["jumlah_hadir"] = dc.count_words(len(attendees))
+    unsur = Counter(a.unsur or "Lainnya" for a in attendees)
+    decisions = counts["keputusan"]
+    keputusan_text = ("Dari seluruh usulan yang dibahas: " + "; ".join(
+        f"{label.lower()} {dc.count_words(decisions[key]['kk'])} keluarga"
+        for key, label in (("disepakati", "Disepakati"), ("tidak_disepakati", "Tidak disepakati"),
+                           ("ditunda", "Ditunda")) if key in decisions) + ".") if decisions else ""
+    wakil_pool = [a for a in attendees if not a.is_chair and a.nama != meeting.notulis]
+    wakil = [Signer(role_line=a.jabatan or a.unsur, nama=a.nama) for a in wakil_pool[:2]]
+    photos = []
+    from core.filestore import default_store
+
+    store = default_store()
+    for photo, stored in session.exec(select(MeetingPhoto, StoredFile)
+                                      .join(StoredFile, StoredFile.id == MeetingPhoto.thumbnail_id)
+                                      .where(MeetingPhoto.musyawarah_id == meeting.id).order_by(MeetingPhoto.id)):
+        photos.append((store.get(stored.sha256), photo.caption))
+    header = (f"Kelurahan {places['kelurahan']} · Kecamatan {places['kecamatan']} · {places['kota']} · "
+              f"periode {dc.periode_label(meeting.periode)}")
+    ref = f"Berita Acara Nomor {nomor}" if nomor else "Berita Acara (draf)"
+    content = {
+        "letterhead": dc.letterhead(meeting.kelurahan_kode, session),
+        "title_lines": doc_wording.render(texts["ba.judul"], facts).splitlines(), "nomor": nomor,
+        "pembuka": doc_wording.render(texts["ba.pembuka"], facts), "dasar": doc_wording.lines(texts["ba.dasar"]),
+        "peserta": doc_wording.render(texts["ba.peserta"], facts), "unsur_counts": sorted(unsur.items()),
+        "agenda": meeting.agenda, "hasil": doc_wording.render(texts["ba.hasil"], facts),
+        "counts_rows": dc.counts_rows(counts), "keputusan_text": keputusan_text,
+        "penutup": doc_wording.render(texts["ba.penutup"], facts),
+        "place_date": f"Jakarta, {tanggal(held)}",
+        "signers": [Signer(role_line="Notulis", nama=meeting.notulis),
+                    dc.signer(meeting.kelurahan_kode, session, role_line="Pimpinan Musyawarah")],
+        "wakil": wakil,
+        "mengetahui": dc.signer(".".join(meeting.kelurahan_kode.split(".")[:3]), session),
+        "attendees": [{"nama": a.nama, "unsur": a.unsur, "jabatan": a.jabatan, "alamat": a.alamat,
+                       "telepon": a.telepon} for a in attendees],
+        "bnba_rows": bnba_rows(proposals, session), "notulen": meeting.notulen, "photos": photos,
+        "lampiran_header": header, "lampiran_ref": ref, "verify_url": verify_url,
+    }
+    return Assembled(content, berita_acara, f"Berita Acara Musyawarah Kelurahan {places['kelurahan']} "
+                                             f"{meeting.periode}", _summary("berita_acara", meeting.kelurahan_kode,
+                                                                            meeting.periode, counts, session),
+                     [meeting.id], running_header="Lampiran II · " + ref + " · " + header)
+
+
+def blank_attendance_doc(meeting: Musyawarah, session: Session) -> Assembled:
+    places = dc.places(session, meeting.kelurahan_kode)
+    attendees = [{"nama": a.nama, "unsur": a.unsur, "jabatan": a.jabatan, "alamat": a.alamat, "telepon": ""}
+                 for a in session.exec(select(Attendee).where(Attendee.musyawarah_id == meeting.id,
+                                                              Attendee.removed == False)  # noqa: E712
+                                       .order_by(Attendee.id))]
+    content = {"letterhead": dc.letterhead(meeting.kelurahan_kode, session),
+               "subtitle": f"Musyawarah Kelurahan {places['kelurahan']} periode {dc.periode_label(meeting.periode)}",
+               "hari_tanggal": dc.when(meeting.tanggal)["hari"] + ", " + tanggal(meeting.tanggal)
+               if meeting.tanggal else "……………………", "waktu": f"{meeting.jam_mulai or '……'} WIB – selesai",
+               "tempat": meeting.tempat or "……………………",
+               "acara": "Musyawarah usulan data sasaran dan pemutakhiran DTSEN", "attendees": attendees,
+               "blank_rows": max(10, 40 - len(attendees))}
+    return Assembled(content, blank_attendance, f"Daftar hadir musyawarah {places['kelurahan']} {meeting.periode}",
+                     {}, [])
+
+
+def sptjm_doc(meeting: Musyawarah, session: Session, *, nomor: str | None, verify_url: str, on: date,
+              ba: Document | None) -> Assembled:
+    texts = doc_wording.texts(session)
+    places = dc.places(session, meeting.kelurahan_kode)
+    counts = dc.batch_counts(_proposals(meeting, session)) if meeting.kind == "held" else \
+        {"kk": 0, "jiwa": 0, "jenis": {}, "alasan_nonaktif": {}, "program": {}, "keputusan": {}}
+    held = meeting.tanggal or on
+    facts = {**places, **dc.when(held), "periode": dc.periode_label(meeting.periode),
+             "nomor_ba": ba.nomor if ba else "……… (Berita Acara belum difinalkan)",
+             "kk": dc.count_words(counts["kk"]), "jiwa": dc.count_words(counts["jiwa"]),
+             "alasan": meeting.not_held_reason}
+    key = "sptjm.pernyataan_dilaksanakan" if meeting.kind == "held" else "sptjm.pernyataan_tidak_dilaksanakan"
+    sig = dc.signer(meeting.kelurahan_kode, session, meterai=True)
+    jabatan = (sig.prefix + " " if sig.prefix and not sig.prefix.startswith("a.n.") else "") + sig.role_line
+    content = {
+        "letterhead": dc.letterhead(meeting.kelurahan_kode, session),
+        "title_lines": ["SURAT PERNYATAAN TANGGUNG JAWAB MUTLAK"], "nomor": nomor,
+        "pembuka": doc_wording.render(texts["sptjm.pembuka"], facts),
+        "identitas": [("Nama", sig.nama or "…"), ("NIP", sig.nip or "…"), ("Jabatan", jabatan),
+                      ("Unit kerja", f"Kelurahan {places['kelurahan']}, Kecamatan {places['kecamatan']}, "
+                                     f"{places['kota']}")],
+        "pernyataan": doc_wording.lines(doc_wording.render(texts[key], facts)),
+        "penutup": doc_wording.render(texts["sptjm.penutup"], facts),
+        "place_date": f"Jakarta, {tanggal(on)}", "signer": sig, "verify_url": verify_url,
+    }
+    return Assembled(content, sptjm, f"SPTJM Kelurahan {places['kelurahan']} {meeting.periode}",
+                     _summary("sptjm", meeting.kelurahan_kode, meeting.periode, counts, session),
+                     [ba.id] if ba else [])
+
+
+def _party(sig: Signer, places_line: str) -> list[tuple[str, str]]:
+    jabatan = (sig.prefix + " " if sig.prefix and not sig.prefix.startswith("a.n.") else "") + sig.role_line
+    return [("Nama", sig.nama or "…"), ("NIP", sig.nip or "…"), ("Jabatan", jabatan), ("Alamat kantor", places_line)]
+
+
+def _office_address(kode: str, session: Session) -> str:
+    head = dc.letterhead(kode, session)
+    return head.address or head.lines[-1].title()
+
+
+def _file_line(label: str, doc: Document, session: Session) -> tuple[str, str]:
+    scan = f"\npindaian bertanda tangan: SHA-256 {doc.scan_sha256}" if doc.scan_sha256 else ""
+    return (f"{label}\nNomor {doc.nomor}", f"PDF final: SHA-256 {doc.sha256}{scan}\nKode verifikasi "
+                                           f"{doc.verification_code}")
+
+
+def bast_kelurahan_doc(meeting: Musyawarah, session: Session, *, nomor: str | None, verify_url: str, on: date,
+                       ba: Document | None, sptjm_doc_row: Document | None, data_sha: str, data_name: str) -> Assembled:
+    texts = doc_wording.texts(session)
+    places = dc.places(session, meeting.kelurahan_kode)
+    counts = dc.batch_counts(_proposals(meeting, session)) if meeting.kind == "held" else \
+        {"kk": 0, "jiwa": 0, "jenis": {}, "alasan_nonaktif": {}, "program": {}, "keputusan": {}}
+    facts = {**dc.when(on), "periode": dc.periode_label(meeting.periode)}
+    kecamatan = ".".join(meeting.kelurahan_kode.split(".")[:3])
+    first = dc.signer(meeting.kelurahan_kode, session)
+    second = dc.signer(kecamatan, session)
+    items = []
+    if ba:
+        items.append(_file_line("Berita Acara Musyawarah Kelurahan beserta Lampiran I daftar hadir, Lampiran II "
+                                "daftar usulan (BNBA), Lampiran III notulen dan Lampiran IV dokumentasi", ba, session))
+    if sptjm_doc_row:
+        items.append(_file_line("Surat Pernyataan Tanggung Jawab Mutlak (SPTJM)", sptjm_doc_row, session))
+    if meeting.kind == "held":
+        items.append((f"Daftar usulan: {dc.count_words(counts['kk'])} keluarga, {dc.count_words(counts['jiwa'])} jiwa",
+                      "rincian per jenis usulan pada rekapitulasi di bawah"))
+        items.append(("Berkas data digital daftar usulan (BNBA)", f"{data_name}\nSHA-256 {data_sha}"))
+    recap = [["Jenis usulan", "KK", "Jiwa"]] + [[JENIS[key], str(v["kk"]), str(v["jiwa"])]
+                                                 for key, v in counts["jenis"].items()]
+    content = {
+        "letterhead": dc.letterhead(meeting.kelurahan_kode, session),
+        "title_lines": ["BERITA ACARA SERAH TERIMA", "DOKUMEN HASIL MUSYAWARAH KELURAHAN"], "nomor": nomor,
+        "pembuka": doc_wording.render(texts["bast.pembuka"], facts),
+        "pihak_pertama": _party(first, _office_address(meeting.kelurahan_kode, session)),
+        "pihak_kedua": _party(second, _office_address(kecamatan, session)),
+        "isi": doc_wording.render(texts["bast.isi"], facts), "items": items,
+        "recap_rows": recap if meeting.kind == "held" else None, "recap_widths": [90 * _MM, 25 * _MM, 25 * _MM],
+        "penutup": doc_wording.render(texts["bast.penutup"], facts), "place_date": f"Jakarta, {tanggal(on)}",
+        "signers": [Signer(role_line="PIHAK KEDUA,\n" + second.role_line, nama=second.nama, nip=second.nip,
+                           prefix=second.prefix),
+                    Signer(role_line="PIHAK PERTAMA,\n" + first.role_line, nama=first.nama, nip=first.nip,
+                           prefix=first.prefix)],
+        "verify_url": verify_url,
+    }
+    covers = [d.id for d in (ba, sptjm_doc_row) if d]
+    return Assembled(content, bast, f"BAST Kelurahan {places['kelurahan']} {meeting.periode}",
+                     _summary("bast_kelurahan", meeting.kelurahan_kode, meeting.periode, counts, session), covers)
+
+
+_MM = 2.834645669  # reportlab's mm, kept here so this module stays free of layout imports
+
+
+def bast_kecamatan_doc(kecamatan: str, periode: str, session: Session, *, nomor: str | None, verify_url: str,
+                       on: date, basts: list[Document]) -> Assembled:
+    texts = doc_wording.texts(session)
+    places = dc.places(session, kecamatan)
+    kota = ".".join(kecamatan.split(".")[:2])
+    facts = {**dc.when(on), "periode": dc.periode_label(periode)}
+    first = dc.signer(kecamatan, session)
+    second = dc.signer(kota, session)
+    second = Signer(role_line=f"{second.role_line} c.q. Suku Dinas Sosial", nama=second.nama, nip=second.nip,
+                    prefix=second.prefix)
+    items, recap, total_kk, total_jiwa = [], [["Kelurahan", "BAST kelurahan", "KK", "Jiwa"]], 0, 0
+    for doc in basts:
+        s = json.loads(doc.summary)
+        items.append((f"Dokumen usulan Kelurahan {s['kelurahan']}\nBAST Nomor {doc.nomor}",
+                      f"SHA-256 {doc.sha256}" + (f"\npindaian: SHA-256 {doc.scan_sha256}" if doc.scan_sha256 else "")))
+        recap.append([s["kelurahan"], doc.nomor, str(s["kk"]), str(s["jiwa"])])
+        total_kk += s["kk"]
+        total_jiwa += s["jiwa"]
+    recap.append(["Jumlah", "", str(total_kk), str(total_jiwa)])
+    content = {
+        "letterhead": dc.letterhead(kecamatan, session),
+        "title_lines": ["BERITA ACARA SERAH TERIMA", f"DOKUMEN USULAN KECAMATAN {places['kecamatan'].upper()}"],
+        "nomor": nomor, "pembuka": doc_wording.render(texts["bast.pembuka"], facts),
+        "pihak_pertama": _party(first, _office_address(kecamatan, session)),
+        "pihak_kedua": _party(second, _office_address(kota, session)),
+        "isi": doc_wording.render(texts["bast.isi"], facts), "items": items, "recap_rows": recap,
+        "recap_widths": [55 * _MM, 70 * _MM, 20 * _MM, 20 * _MM],
+        "penutup": doc_wording.render(texts["bast.penutup"], facts), "place_date": f"Jakarta, {tanggal(on)}",
+        "signers": [Signer(role_line="PIHAK KEDUA,\n" + second.role_line, nama=second.nama, nip=second.nip,
+                           prefix=second.prefix),
+                    Signer(role_line="PIHAK PERTAMA,\n" + first.role_line, nama=first.nama, nip=first.nip,
+                           prefix=first.prefix)],
+        "verify_url": verify_url,
+    }
+    counts = {"kk": total_kk, "jiwa": total_jiwa, "jenis": {}}
+    return Assembled(content, bast, f"BAST Kecamatan {places['kecamatan']} {periode}",
+                     _summary("bast_kecamatan", kecamatan, periode, counts, session), [d.id for d in basts])
+
+
+def pengesahan_doc(kota: str, periode: str, session: Session, *, nomor: str | None, verify_url: str, on: date,
+                   meetings: list[Musyawarah], susulan_of: list[str]) -> Assembled:
+    texts = doc_wording.texts(session)
+    kota_row = wilayah.get(session, kota)
+    sig = dc.signer(kota, session)
+    recap = [["Kecamatan", "Kelurahan"] + list(JENIS.values()) + ["KK", "Jiwa"]]
+    sections, total_kk, total_jiwa = [], 0, 0
+    by_jenis_total = {key: 0 for key in JENIS}
+    for meeting in sorted(meetings, key=lambda m: m.kelurahan_kode):
+        proposals = _proposals(meeting, session) if meeting.kind == "held" else []
+        counts = dc.batch_counts(proposals)
+        places = dc.places(session, meeting.kelurahan_kode)
+        recap.append([places["kecamatan"], places["kelurahan"]]
+                     + [str(counts["jenis"].get(key, {"kk": 0})["kk"]) for key in JENIS]
+                     + [str(counts["kk"]), str(counts["jiwa"])])
+        for key in JENIS:
+            by_jenis_total[key] += counts["jenis"].get(key, {"kk": 0})["kk"]
+        total_kk += counts["kk"]
+        total_jiwa += counts["jiwa"]
+        sections.append((f"Kelurahan {places['kelurahan']}, Kecamatan {places['kecamatan']}"
+                         + ("" if meeting.kind == "held" else " — musyawarah tidak dilaksanakan"),
+                         bnba_rows(proposals, session)))
+    recap.append(["Jumlah", f"{len(meetings)} kelurahan"] + [str(by_jenis_total[k]) for k in JENIS]
+                 + [str(total_kk), str(total_jiwa)])
+    jabatan = dc.head_title(kota, session)
+    facts = {"kota": kota_row.nama, "periode": dc.periode_label(periode), "jabatan": jabatan,
+             "kk": dc.count_words(total_kk), "jiwa": dc.count_words(total_jiwa),
+             "jumlah_kelurahan": dc.count_words(len(meetings)), "kota_kapital": kota_row.nama.upper(),
+             "periode_kapital": dc.periode_label(periode).upper()}
+    title = doc_wording.render(texts["pengesahan.judul"], facts).splitlines()
+    if susulan_of:
+        title.append("(PENGESAHAN SUSULAN)")
+    content = {
+        "letterhead": dc.letterhead(kota, session), "title_lines": title, "nomor": nomor,
+        "susulan_note": ("Pengesahan susulan ini melengkapi pengesahan Nomor " + ", ".join(susulan_of)
+                         + " untuk usulan yang disahkan sesudahnya.") if susulan_of else "",
+        "pembuka": doc_wording.render(texts["pengesahan.pembuka"], facts), "recap_rows": recap,
+        "recap_widths": [28 * _MM, 30 * _MM] + [22 * _MM] * len(JENIS) + [14 * _MM, 14 * _MM],
+        "penutup": doc_wording.render(texts["pengesahan.penutup"], facts), "place_date": f"Jakarta, {tanggal(on)}",
+        "signer": sig, "bnba_sections": sections, "verify_url": verify_url,
+    }
+    counts = {"kk": total_kk, "jiwa": total_jiwa,
+              "jenis": {key: {"kk": v, "jiwa": 0} for key, v in by_jenis_total.items() if v}}
+    summary = _summary("pengesahan", kota, periode, counts, session)
+    summary["per_jenis"] = {JENIS[key]: v for key, v in by_jenis_total.items()}
+    summary["kelurahan_count"] = len(meetings)
+    return Assembled(content, pengesahan, f"Pengesahan {kota_row.nama} {periode}", summary, [m.id for m in meetings])
