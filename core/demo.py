@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from core import accounts, demo_meeting, demo_register, demo_verification, offices, register
+from core import accounts, demo_documents, demo_meeting, demo_register, demo_verification, offices, register
 from core.access import Actor
 from core.config import load_settings
 from core.models import RegisterImport, User
@@ -30,11 +30,14 @@ DEMO_ACCOUNTS = [
 
 DEMO_OFFICES = {
     "31.75.01.1003": {"alamat": "Jl. Kayu Manis VIII No. 1, Matraman, Jakarta Timur", "telepon": "(021) 8581234",
-                      "nama_pimpinan": "Hendra Gunawan"},
+                      "nama_pimpinan": "Hendra Gunawan", "nip_pimpinan": "197805122005011003",
+                      "email": "kel.kayumanis@jakarta.go.id", "kode_pos": "13130"},
     "31.75.01.1004": {"alamat": "Jl. Palmeriam Raya No. 5, Matraman, Jakarta Timur", "telepon": "(021) 8582345",
                       "nama_pimpinan": "Dewi Kartika"},
     "31.75.01": {"alamat": "Jl. Matraman Raya No. 200, Jakarta Timur", "telepon": "(021) 8190123",
-                 "nama_pimpinan": "Ratna Sari Dewi"},
+                 "nama_pimpinan": "Ratna Sari Dewi", "nip_pimpinan": "197203151998032004"},
+    "31.75": {"alamat": "Jl. Dr. Sumarno No. 1, Pulo Gebang, Cakung, Jakarta Timur", "telepon": "(021) 4800001",
+              "nama_pimpinan": "Budi Santoso", "nip_pimpinan": "196910101990031005"},
 }
 
 
@@ -58,7 +61,8 @@ def seed(*, actor: Actor, session: Session) -> dict:
     registers = seed_registers(session=session)
     meetings_created = demo_meeting.seed(session=session)
     visits = demo_verification.seed(session=session)
-    return {"accounts_created": created, "offices_created": profiles, "registers_imported": registers,
+    documents_issued = demo_documents.seed(session=session)
+    return {"documents_finalised": documents_issued, "accounts_created": created, "offices_created": profiles, "registers_imported": registers,
             "meetings_created": meetings_created, "visits_created": visits}
 
 

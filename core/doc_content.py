@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from core import tally, wilayah
 from core.access import role_label
-from core.models import Assignment, OfficeProfile, StoredFile, Visit
+from core.models import Assignment, OfficeProfile, Visit
 from core.pdf_kit import Letterhead, Signer
 from core.proposals import JENIS, NONAKTIF_REASONS
 
@@ -82,10 +82,9 @@ def letterhead(kode: str, session: Session) -> Letterhead:
         contact = " · ".join(x for x in (f"Telepon {profile.telepon}" if profile.telepon else "",
                                          f"Email {profile.email}" if profile.email else "",
                                          f"Kode Pos {kode_pos}" if kode_pos else "") if x)
-        if profile.logo_file_id:
-            from core.filestore import default_store
+        from core.offices import logo_bytes
 
-            logo = default_store().get(session.get(StoredFile, profile.logo_file_id).sha256)
+        logo = logo_bytes(kode, session=session)
     return Letterhead(lines=lines, address=address, contact=contact, logo=logo)
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import threading
+from datetime import date
 import time
 from collections import deque
 
@@ -38,7 +39,8 @@ def _public(doc: Document, session: Session) -> dict:
     summary = json.loads(doc.summary)
     successor = session.get(Document, doc.superseded_by_id) if doc.superseded_by_id else None
     return {"jenis": doc.doc_type, "jenis_label": LABELS[doc.doc_type], "nomor": doc.nomor,
-            "tanggal": tanggal(doc.finalised_at), "periode": doc.periode, "wilayah_kode": doc.wilayah_kode,
+            "tanggal": tanggal(date.fromisoformat(summary["tanggal"])) if summary.get("tanggal")
+            else tanggal(doc.finalised_at), "periode": doc.periode, "wilayah_kode": doc.wilayah_kode,
             "kelurahan": summary.get("kelurahan", ""), "kecamatan": summary.get("kecamatan", ""),
             "kota": summary.get("kota", ""), "kk": summary.get("kk", 0), "jiwa": summary.get("jiwa", 0),
             "per_jenis": summary.get("per_jenis", {}), "kode": doc.verification_code, "sha256": doc.sha256,

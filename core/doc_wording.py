@@ -174,6 +174,24 @@ def update(key: str, text: str, *, expected_version: int, actor: Actor, session:
                  before={"teks": before}, after={"teks": text})
 
 
+# Example facts for the admin's preview, in the shape the documents fill them in.
+SAMPLE = {"hari": "Kamis", "tanggal": "12 November 2026", "tanggal_huruf": "dua belas", "bulan": "November",
+          "tahun": "2026", "tahun_huruf": "dua ribu dua puluh enam", "kelurahan": "Kayu Manis",
+          "kecamatan": "Matraman", "kota": "Kota Administrasi Jakarta Timur", "periode": "November 2026",
+          "jam_mulai": "09.00", "jam_selesai": "12.30", "tempat": "Aula Kantor Kelurahan Kayu Manis",
+          "ketua": "Hendra Gunawan", "notulis": "Sari Wulandari", "jumlah_hadir": "27 (dua puluh tujuh)",
+          "kk": "34 (tiga puluh empat)", "jiwa": "112 (seratus dua belas)", "nomor_ba": "001/BA/MUSKEL/XI/2026",
+          "alasan": "bencana banjir di seluruh RW", "kelurahan_kapital": "KAYU MANIS",
+          "periode_kapital": "NOVEMBER 2026", "kota_kapital": "KOTA ADMINISTRASI JAKARTA TIMUR",
+          "jabatan": "Walikota Jakarta Timur", "jumlah_kelurahan": "6 (enam)"}
+
+
+def preview(key: str, text: str) -> str:
+    """The paragraph as it would print with example facts (raises InvalidInput like ``update`` would)."""
+    check(key, text)
+    return render(text, SAMPLE)
+
+
 def render(template: str, values: dict) -> str:
     return template.format_map(values)
 

@@ -95,7 +95,7 @@ def _office(doc_type: str, key: dict, session: Session) -> tuple[str, str, str]:
     return key["kode"], "", key["periode"]
 
 
-def _subject(doc_type: str, key: dict) -> str:
+def subject_of(doc_type: str, key: dict) -> str:
     if doc_type in KELURAHAN_TYPES:
         return _subject_meeting(key["meeting_id"])
     level = "kecamatan" if doc_type == "bast_kecamatan" else "kota"
@@ -122,7 +122,7 @@ def draft(doc_type: str, key: dict, *, actor: Actor, session: Session, on: date 
                           data_file=("(dihitung saat difinalkan)", "(berkas BNBA)"))
     pdf = assembled.builder(assembled.content, Furniture(title="DRAF " + assembled.title, draft=True,
                                                          running_header=assembled.running_header))
-    audit.record(session, actor, "document.draft_viewed", object_type="document", object_id=_subject(doc_type, key),
+    audit.record(session, actor, "document.draft_viewed", object_type="document", object_id=subject_of(doc_type, key),
                  wilayah_kode=office, after={"jenis": doc_type, "periode": periode})
     return pdf
 
@@ -206,6 +206,13 @@ def ratifiable_meetings(kota: str, periode: str, session: Session) -> tuple[list
     return meetings, earlier
 
 
+def pengesahan_status(kota: str, periode: str, *, actor: Actor, session: Session) -> dict:
+    """How many kelurahan batches of the period wait for a pengesahan, and how many pengesahan were issued."""
+    require(actor, Action.WILAYAH_VIEW, kota)
+    meetings, earlier = ratifiable_meetings(kota, periode, session)
+    return {"menunggu": len(meetings), "terbit": len(earlier)}
+
+
 def finalise(doc_type: str, key: dict, *, actor: Actor, session: Session, replace_reason: str = "",
              on: date | None = None) -> dict:
     """Freeze the document: assign its number, build the PDF once, register its SHA-256 and verification code.
@@ -216,7 +223,7 @@ def finalise(doc_type: str, key: dict, *, actor: Actor, session: Session, replac
     _check_type(doc_type, key, session)
     office, kelurahan, periode = _office(doc_type, key, session)
     _require_finaliser(doc_type, office, actor)
-    subject = _subject(doc_type, key)
+    subject = subject_of(doc_type, key)
     previous = current(doc_type, subject, session)
     if doc_type == "pengesahan":
         previous = None  # several pengesahan per period: the first and its susulan
@@ -253,7 +260,8 @@ def finalise(doc_type: str, key: dict, *, actor: Actor, session: Session, replac
                             original_name=f"{doc_type}_{nomor.replace('/', '-')}.pdf", wilayah_kode=office)
     doc = Document(doc_type=doc_type, subject=subject, wilayah_kode=office, kelurahan_kode=kelurahan or None,
                    periode=periode, musyawarah_id=key.get("meeting_id"), nomor=nomor, verification_code=code,
-                   file_id=stored.id, sha256=stored.sha256, summary=json.dumps(assembled.summary, ensure_ascii=False),
+                   file_id=stored.id, sha256=stored.sha256,
+                   summary=json.dumps({**assembled.summary, "tanggal": on.isoformat()}, ensure_ascii=False),
                    covers=json.dumps(assembled.covers), data_file_id=data_file.id if data_file else None,
                    susulan="(PENGESAHAN SUSULAN)" in assembled.content.get("title_lines", []),
                    finalised_by=actor.username)

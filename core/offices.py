@@ -117,3 +117,14 @@ def set_logo(kode: str, data: bytes | None, filename: str, *, expected_version: 
     audit.record(session, actor, "office.logo_changed", object_type="office", object_id=kode, wilayah_kode=kode,
                  before={"logo": before}, after={"logo": stored.sha256 if stored else None})
     return get_profile(kode, session=session)
+
+
+def logo_bytes(kode: str, *, session: Session) -> bytes | None:
+    """The office's logo (public letterhead material, shown to the admin and printed on documents)."""
+    from core.filestore import default_store
+    from core.models import StoredFile
+
+    profile = session.get(OfficeProfile, kode)
+    if profile is None or profile.logo_file_id is None:
+        return None
+    return default_store().get(session.get(StoredFile, profile.logo_file_id).sha256)

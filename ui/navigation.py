@@ -25,24 +25,31 @@ PENUGASAN = ("pages/penugasan.py", "Penugasan verifikasi", ":material/assignment
 KUNJUNGAN = ("pages/kunjungan.py", "Kunjungan lapangan", ":material/photo_camera:")
 PETA = ("pages/peta.py", "Peta & galeri", ":material/map:")
 ATURAN_KOTA = ("pages/aturan_kota.py", "Aturan verifikasi", ":material/rule:")
+DOKUMEN = ("pages/dokumen.py", "Dokumen", ":material/description:")
+DOKUMEN_KECAMATAN = ("pages/dokumen_kecamatan.py", "Dokumen kecamatan", ":material/description:")
+PENGESAHAN = ("pages/pengesahan.py", "Pengesahan", ":material/approval:")
+TEKS_DOKUMEN = ("pages/teks_dokumen.py", "Teks & nomor dokumen", ":material/edit_document:")
+CEK_DOKUMEN = ("pages/cek_dokumen.py", "Cek keaslian dokumen", ":material/verified:")
+PUBLIC = [CEK_DOKUMEN]  # reachable without logging in (the QR code on every final document leads here)
 
-_COMMON = {"Umum": [BERANDA, WILAYAH_SAYA], "Akun": [AKUN_SAYA]}
-_KELURAHAN = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [IMPOR_DTSEN, CARI_KELUARGA, TEMUAN_DATA],
+_UMUM = [BERANDA, WILAYAH_SAYA, CEK_DOKUMEN]
+_COMMON = {"Umum": _UMUM, "Akun": [AKUN_SAYA]}
+_KELURAHAN = {"Umum": _UMUM, "Data DTSEN": [IMPOR_DTSEN, CARI_KELUARGA, TEMUAN_DATA],
               "Musyawarah": [MUSYAWARAH, RAPAT_HADIR, RAPAT_TAMBAH, RAPAT_USULAN, RAPAT_LAYAR],
-              "Verifikasi": [PENUGASAN, KUNJUNGAN, PETA], "Akun": [AKUN_SAYA]}
-_READERS = {"Umum": [BERANDA, WILAYAH_SAYA], "Data DTSEN": [CARI_KELUARGA, TEMUAN_DATA], "Verifikasi": [PETA],
+              "Verifikasi": [PENUGASAN, KUNJUNGAN, PETA], "Dokumen": [DOKUMEN], "Akun": [AKUN_SAYA]}
+_READERS = {"Umum": _UMUM, "Data DTSEN": [CARI_KELUARGA, TEMUAN_DATA], "Verifikasi": [PETA],
             "Akun": [AKUN_SAYA]}
-_PETUGAS = {"Umum": [BERANDA, WILAYAH_SAYA], "Verifikasi": [KUNJUNGAN], "Akun": [AKUN_SAYA]}
+_PETUGAS = {"Umum": _UMUM, "Verifikasi": [KUNJUNGAN], "Akun": [AKUN_SAYA]}
 
 PAGES_BY_ROLE: dict[Role, dict[str, list[tuple[str, str, str]]]] = {
     Role.OPERATOR: _KELURAHAN,
     Role.LURAH: _KELURAHAN,
     Role.PETUGAS: _PETUGAS,  # field officers see only their assigned families
-    Role.CAMAT: _READERS,
-    Role.WALIKOTA: {**_READERS, "Aturan": [ATURAN_KOTA]},
+    Role.CAMAT: {**_READERS, "Dokumen": [DOKUMEN_KECAMATAN]},
+    Role.WALIKOTA: {**_READERS, "Dokumen": [PENGESAHAN], "Aturan": [ATURAN_KOTA]},
     Role.DINSOS: _READERS,
     Role.AUDITOR: {**_READERS, "Audit": [LOG_AUDIT]},
-    Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR]},
+    Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR, TEKS_DOKUMEN]},
 }
 
 
@@ -63,7 +70,9 @@ def gate_pages(script: str, title: str, icon: str) -> list[st.Page]:
     app, so that reloading /agenda while logged out shows the login — and after it, that very page."""
     from pathlib import Path
 
+    public = {path for path, _, _ in PUBLIC}
     stems = sorted({Path(path).stem for sections in PAGES_BY_ROLE.values() for items in sections.values()
-                    for path, _, _ in items})
+                    for path, _, _ in items if path not in public})
     return [st.Page(script, title=title, icon=icon, default=True),
-            *(st.Page(script, title=title, icon=icon, url_path=stem) for stem in stems)]
+            *(st.Page(script, title=title, icon=icon, url_path=stem) for stem in stems),
+            *(st.Page(path, title=title_, icon=icon_) for path, title_, icon_ in PUBLIC)]
