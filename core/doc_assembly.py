@@ -299,6 +299,7 @@ def pengesahan_doc(kota: str, periode: str, session: Session, *, nomor: str | No
     sig = dc.signer(kota, session)
     recap = [["Kecamatan", "Kelurahan"] + list(JENIS.values()) + ["KK", "Jiwa"]]
     sections, total_kk, total_jiwa = [], 0, 0
+    reasons = [["Kecamatan", "Kelurahan", "Alasan nonaktif", "KK", "Jiwa"]]
     by_jenis_total = {key: 0 for key in JENIS}
     for meeting in sorted(meetings, key=lambda m: m.kelurahan_kode):
         proposals = _proposals(meeting, session) if meeting.kind == "held" else []
@@ -309,6 +310,9 @@ def pengesahan_doc(kota: str, periode: str, session: Session, *, nomor: str | No
                      + [str(counts["kk"]), str(counts["jiwa"])])
         for key in JENIS:
             by_jenis_total[key] += counts["jenis"].get(key, {"kk": 0})["kk"]
+        for reason, value in counts["alasan_nonaktif"].items():
+            reasons.append([places["kecamatan"], places["kelurahan"], NONAKTIF_REASONS.get(reason, reason),
+                            str(value["kk"]), str(value["jiwa"])])
         total_kk += counts["kk"]
         total_jiwa += counts["jiwa"]
         sections.append((f"Kelurahan {places['kelurahan']}, Kecamatan {places['kecamatan']}"
@@ -330,6 +334,7 @@ def pengesahan_doc(kota: str, periode: str, session: Session, *, nomor: str | No
                          + " untuk usulan yang disahkan sesudahnya.") if susulan_of else "",
         "pembuka": doc_wording.render(texts["pengesahan.pembuka"], facts), "recap_rows": recap,
         "recap_widths": [28 * _MM, 30 * _MM] + [22 * _MM] * len(JENIS) + [14 * _MM, 14 * _MM],
+        "reason_rows": reasons if len(reasons) > 1 else None,
         "penutup": doc_wording.render(texts["pengesahan.penutup"], facts), "place_date": f"Jakarta, {tanggal(on)}",
         "signer": sig, "bnba_sections": sections, "verify_url": verify_url,
     }

@@ -54,6 +54,11 @@ def bast(c: dict, furniture: k.Furniture) -> bytes:
     return k.build(story, furniture)
 
 
+def _head_wrapped(rows: list[list[str]]) -> list[list]:
+    """Long column titles wrap instead of running into the next column."""
+    return [[Paragraph(k.esc(h), k.CELL.clone("head", fontName=k.BOLD)) for h in rows[0]]] + rows[1:]
+
+
 def _cell(text: str) -> Paragraph:
     return Paragraph(k.esc(text).replace("\n", "<br/>"), k.CELL)
 
@@ -65,9 +70,13 @@ def pengesahan(c: dict, furniture: k.Furniture) -> bytes:
     if c.get("susulan_note"):
         story.append(k.para(c["susulan_note"]))
     story += [k.para(c["pembuka"]), Paragraph("Rekapitulasi per kecamatan dan kelurahan:", k.HEADING),
-              k.grid(c["recap_rows"], c["recap_widths"], long=True,
-                     extra=[("ALIGN", (2, 1), (-1, -1), "RIGHT")]),
-              Spacer(1, 6), k.para(c["penutup"])]
+              k.grid(_head_wrapped(c["recap_rows"]), c["recap_widths"], long=True,
+                     extra=[("ALIGN", (2, 1), (-1, -1), "RIGHT")]), Spacer(1, 6)]
+    if c.get("reason_rows"):
+        story += [Paragraph("Rincian usulan nonaktif per alasan:", k.HEADING),
+                  k.grid(c["reason_rows"], [35 * mm, 40 * mm, 55 * mm, 20 * mm, 20 * mm], long=True,
+                         extra=[("ALIGN", (3, 1), (-1, -1), "RIGHT")]), Spacer(1, 6)]
+    story += [k.para(c["penutup"])]
     story += _closing(c, furniture, [c["signer"]])
     story += k.landscape_next()
     story.append(Paragraph("LAMPIRAN — DAFTAR NAMA USULAN YANG DISAHKAN", k.TITLE))

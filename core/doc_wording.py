@@ -94,7 +94,7 @@ PARAGRAPHS: tuple[Paragraph, ...] = (
               "mestinya.", ()),
     Paragraph("pengesahan.judul", "Pengesahan — judul",
               "PENGESAHAN USULAN DATA SASARAN PROGRAM PENGENTASAN KEMISKINAN\n"
-              "DAN PEMUTAKHIRAN DTSEN {kota_kapital} PERIODE {periode_kapital}",
+              "DAN PEMUTAKHIRAN DTSEN\n{kota_kapital}\nPERIODE {periode_kapital}",
               ("kota_kapital", "periode_kapital")),
     Paragraph("pengesahan.pembuka", "Pengesahan — pertimbangan",
               "Berdasarkan hasil Musyawarah Kelurahan yang telah diajukan oleh para Lurah dan diteruskan oleh para "
