@@ -353,6 +353,8 @@ class Proposal(SQLModel, table=True):
     status: str = Field(default="diusulkan", max_length=16, index=True)  # workflow state of the item
     status_reason: str = Field(default="", sa_type=sa.Text)  # why the camat/walikota returned or rejected it
     origin_id: Optional[int] = Field(default=None, foreign_key="proposal.id")  # deferred/returned item it continues
+    status_level: str = Field(default="", max_length=10)  # camat | walikota: who returned or rejected it
+    verification_waiver: str = Field(default="", sa_type=sa.Text)  # the Lurah's reason to submit without a visit
     created_by: str = Field(max_length=64)
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()
@@ -522,3 +524,48 @@ class Document(SQLModel, table=True):
     finalised_by: str = Field(max_length=64)
     finalised_at: datetime = _created_at()
     version: int = Field(default=1)
+
+
+class Batch(SQLModel, table=True):
+    """A kelurahan's pengajuan: one musyawarah (or not-held statement) on its way from the Lurah to ratification."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    kelurahan_kode: str = Field(foreign_key="wilayah.kode", max_length=13, index=True)
+    periode: str = Field(max_length=7, index=True)
+    musyawarah_id: int = Field(foreign_key="musyawarah.id", unique=True)
+    state: str = Field(default="draft", max_length=14, index=True)  # see core.workflow.TRANSITIONS
+    revision: int = Field(default=1)
+    late: bool = Field(default=False)  # submitted after the kota's monthly cut-off: goes into a pengesahan susulan
+    submitted_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    state_changed_at: datetime = _created_at()
+    created_at: datetime = _created_at()
+    version: int = Field(default=1)
+
+
+class BatchEvent(SQLModel, table=True):
+    """One move of a batch through the transition table, with who made it and why."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    revision: int
+    action: str = Field(max_length=24)
+    from_state: str = Field(max_length=14)
+    to_state: str = Field(max_length=14)
+    actor_username: str = Field(max_length=64)
+    actor_role: str = Field(max_length=16)
+    reason: str = Field(default="", sa_type=sa.Text)
+    details: str = Field(default="{}", sa_type=sa.Text)  # JSON: item returns and counts
+    at: datetime = _created_at()
+
+
+class BatchRevision(SQLModel, table=True):
+    """What a batch contained when it was submitted: the basis of the diff between revisions."""
+
+    __table_args__ = (sa.UniqueConstraint("batch_id", "revision"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    revision: int
+    snapshot: str = Field(sa_type=sa.Text)  # JSON: items with members, verification, documents
+    created_at: datetime = _created_at()

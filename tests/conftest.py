@@ -73,7 +73,7 @@ def pg_engine(data_dir) -> sa.Engine:
 
 
 RUNTIME_TABLES = (  # children before parents
-    "document", "numbercounter", "numberpattern", "documenttext", "flag", "photohashchunk", "visitphoto", "visit", "assignment", "kotasetting", "proposalmember", "proposal",
+    "batchevent", "batchrevision", "batch", "document", "numbercounter", "numberpattern", "documenttext", "flag", "photohashchunk", "visitphoto", "visit", "assignment", "kotasetting", "proposalmember", "proposal",
     "attendee", "meetingphoto", "musyawarah", "kelurahansetting", "registerchange", "person", "family",
     "registerimport", "draft", "officeprofile", "storedfile", "auditentry", "user_account",
 )
@@ -81,10 +81,14 @@ RUNTIME_TABLES = (  # children before parents
 
 def reset_database(engine: sa.Engine) -> None:
     """Empty every runtime table and restart the audit chain; wilayah reference data stays."""
+    from core import audit_guard
+
     with engine.begin() as conn:
+        audit_guard.remove(conn)  # the audit table refuses DELETE; tests start from an empty chain
         for table in RUNTIME_TABLES:
             conn.execute(sa.text(f"DELETE FROM {table}"))
         conn.execute(sa.text("UPDATE audithead SET last_seq = 0, last_hash = :h WHERE id = 1"), {"h": "0" * 64})
+        audit_guard.install(conn)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

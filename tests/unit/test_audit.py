@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core import audit, db
+from core import audit, audit_guard, db
 from core.access import Actor, Role
 from core.config import PROJECT_ROOT
 from core.models import AuditEntry, AuditHead
@@ -89,6 +89,22 @@ def test_stored_hash_is_sha256_over_the_documented_content(engine, scope):
     assert hashlib.sha256(json.dumps(material, ensure_ascii=False).encode("utf-8")).hexdigest() != entry.hash
 
 
+# --- the guard ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("statement", ['UPDATE auditentry SET actor_username = \'orang.lain\' WHERE seq = 1',
+                                       "DELETE FROM auditentry WHERE seq = 1"])
+def test_database_refuses_to_change_or_remove_entries(engine, scope, statement):
+    """Guards tamper evidence: the database itself refuses UPDATE and DELETE on the audit table."""
+    _record_entries(scope, 2)
+    with pytest.raises(sa.exc.DatabaseError) as refused:
+        with engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    assert "tidak dapat diubah atau dihapus" in str(refused.value)
+    assert _count(engine) == 2
+    assert _verify(scope).ok
+
+
 # --- tampering --------------------------------------------------------------------------------------------
 
 
@@ -96,6 +112,7 @@ def test_edited_entry_is_reported_as_hash_mismatch(engine, scope):
     """Guards against silently rewriting history: an edited `after` is caught at exactly that entry."""
     _record_entries(scope, 5)
     with engine.begin() as conn:
+        audit_guard.remove(conn)  # an attacker with database access drops the guard first
         conn.execute(sa.text('UPDATE auditentry SET "after" = :a WHERE seq = 3'),
                      {"a": '{"catatan":"dipalsukan","n":3,"status":"baru"}'})
     report = _verify(scope)
@@ -110,6 +127,7 @@ def test_edited_actor_is_reported_as_hash_mismatch(engine, scope):
     """Guards that blaming someone else (changing the actor) is caught like any other edit."""
     _record_entries(scope, 4)
     with engine.begin() as conn:
+        audit_guard.remove(conn)  # an attacker with database access drops the guard first
         conn.execute(sa.text("UPDATE auditentry SET actor_username = 'orang.lain' WHERE seq = 2"))
     report = _verify(scope)
     assert (report.ok, report.problem, report.first_broken_seq) == (False, "hash_mismatch", 2)
@@ -119,6 +137,7 @@ def test_deleted_middle_entry_is_detected_at_the_following_entry(engine, scope):
     """Guards against quietly removing an embarrassing entry from the middle of the log."""
     _record_entries(scope, 5)
     with engine.begin() as conn:
+        audit_guard.remove(conn)  # an attacker with database access drops the guard first
         conn.execute(sa.text("DELETE FROM auditentry WHERE seq = 3"))
     report = _verify(scope)
     assert report.ok is False
@@ -132,6 +151,7 @@ def test_deleted_middle_entry_with_renumbered_seqs_is_detected(engine, scope):
     """Guards a smarter deletion that closes the sequence gap: the broken linkage still betrays it."""
     _record_entries(scope, 5)
     with engine.begin() as conn:
+        audit_guard.remove(conn)  # an attacker with database access drops the guard first
         conn.execute(sa.text("DELETE FROM auditentry WHERE seq = 3"))
         conn.execute(sa.text("UPDATE auditentry SET seq = seq + 100 WHERE seq > 3"))
         conn.execute(sa.text("UPDATE auditentry SET seq = seq - 101 WHERE seq > 100"))
@@ -150,6 +170,7 @@ def test_forged_entry_inserted_in_the_middle_is_detected(engine, scope):
         third = session.exec(select(AuditEntry).where(AuditEntry.seq == 3)).one()
     # Make room: shift ids and seqs of entries 3..5 up by one (via a detour, so unique constraints hold).
     with engine.begin() as conn:
+        audit_guard.remove(conn)  # an attacker with database access drops the guard first
         conn.execute(sa.text("UPDATE auditentry SET id = id + 1000000, seq = seq + 1000000 WHERE seq >= 3"))
         conn.execute(sa.text("UPDATE auditentry SET id = id - 999999, seq = seq - 999999 WHERE seq > 1000000"))
     forged = AuditEntry(
@@ -178,6 +199,7 @@ def test_forged_entry_appended_with_a_middle_seq_is_detected(engine, scope):
     with scope() as session:
         second = session.exec(select(AuditEntry).where(AuditEntry.seq == 2)).one()
     with engine.begin() as conn:
+        audit_guard.remove(conn)  # an attacker with database access drops the guard first
         conn.execute(sa.text("UPDATE auditentry SET seq = seq + 1000 WHERE seq >= 3"))
         conn.execute(sa.text("UPDATE auditentry SET seq = seq - 999 WHERE seq > 1000"))
     forged = AuditEntry(seq=3, created_at=second.created_at + timedelta(milliseconds=5),
@@ -198,6 +220,7 @@ def test_deleted_last_entry_is_reported_as_head_mismatch(engine, scope):
     """Guards against trimming the tail of the log, which no later entry would otherwise betray."""
     _record_entries(scope, 5)
     with engine.begin() as conn:
+        audit_guard.remove(conn)  # an attacker with database access drops the guard first
         conn.execute(sa.text("DELETE FROM auditentry WHERE seq = 5"))
     report = _verify(scope)
     assert report.ok is False
@@ -294,6 +317,7 @@ def test_cli_verify_audit_reports_intact_and_broken_chains(sqlite_only):
     assert data["first_broken_seq"] is None
 
     with sqlite_only.begin() as conn:
+        audit_guard.remove(conn)
         conn.execute(sa.text('UPDATE auditentry SET "after" = :a WHERE seq = 2'), {"a": '{"i":99}'})
     broken = _verify_cli()
     assert broken.returncode == 1, (broken.stdout, broken.stderr)
