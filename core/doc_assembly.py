@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core import doc_content as dc
 from core import doc_wording, wilayah
 from core.doc_pdf_ba import berita_acara, blank_attendance
 from core.doc_pdf_letters import bast, pengesahan, sptjm
-from core.models import Attendee, Document, MeetingPhoto, Musyawarah, Proposal, StoredFile
+from core.models import Attendee, Batch, Document, MeetingPhoto, Musyawarah, Proposal, StoredFile
 from core.pdf_kit import Signer
 from core.proposals import JENIS, NONAKTIF_REASONS, proposal_dicts
 from core.timefmt import tanggal
@@ -36,11 +36,25 @@ class Assembled:
     running_header: str = ""
 
 
-def _proposals(meeting: Musyawarah, session: Session) -> list[dict]:
-    """The meeting's items without their cancelled ones (the caller has checked access)."""
-    stmt = (select(Proposal).where(Proposal.musyawarah_id == meeting.id, Proposal.status != "dibatalkan")
-            .order_by(Proposal.urutan))
-    return proposal_dicts(list(session.exec(stmt)), session)
+LEFT_THE_BATCH = ("dibatalkan", "dikembalikan", "ditolak")
+
+
+def _proposals(meeting: Musyawarah, session: Session, statuses: tuple[str, ...] | None = None) -> list[dict]:
+    """The meeting's items still in its batch — or only those in ``statuses`` (the caller has checked access).
+
+    Items returned or rejected upstream have left the batch and wait in the next pre-list, so a revision's
+    documents no longer count them.
+    """
+    stmt = select(Proposal).where(Proposal.musyawarah_id == meeting.id)
+    stmt = stmt.where(Proposal.status.in_(statuses)) if statuses else stmt.where(Proposal.status.not_in(LEFT_THE_BATCH))
+    return proposal_dicts(list(session.exec(stmt.order_by(Proposal.urutan))), session)
+
+
+def forwarded_items(meeting: Musyawarah, session: Session) -> list[dict]:
+    """What the Camat passed on: items forwarded or ratified, and those the Walikota later returned or rejected."""
+    stmt = select(Proposal).where(Proposal.musyawarah_id == meeting.id, sa.or_(
+        Proposal.status.in_(("diteruskan", "disahkan")), Proposal.status_level == "walikota"))
+    return proposal_dicts(list(session.exec(stmt.order_by(Proposal.urutan))), session)
 
 
 def bnba_rows(proposals: list[dict], session: Session) -> list[list[str]]:
@@ -254,7 +268,7 @@ _MM = 2.834645669  # reportlab's mm, kept here so this module stays free of layo
 
 
 def bast_kecamatan_doc(kecamatan: str, periode: str, session: Session, *, nomor: str | None, verify_url: str,
-                       on: date, basts: list[Document]) -> Assembled:
+                       on: date, batches: list[Batch]) -> Assembled:
     texts = doc_wording.texts(session)
     places = dc.places(session, kecamatan)
     kota = ".".join(kecamatan.split(".")[:2])
@@ -264,13 +278,21 @@ def bast_kecamatan_doc(kecamatan: str, periode: str, session: Session, *, nomor:
     second = Signer(role_line=f"{second.role_line} c.q. Suku Dinas Sosial", nama=second.nama, nip=second.nip,
                     prefix=second.prefix)
     items, recap, total_kk, total_jiwa = [], [["Kelurahan", "BAST kelurahan", "KK", "Jiwa"]], 0, 0
-    for doc in basts:
-        s = json.loads(doc.summary)
-        items.append((f"Dokumen usulan Kelurahan {s['kelurahan']}\nBAST Nomor {doc.nomor}",
-                      f"SHA-256 {doc.sha256}" + (f"\npindaian: SHA-256 {doc.scan_sha256}" if doc.scan_sha256 else "")))
-        recap.append([s["kelurahan"], doc.nomor, str(s["kk"]), str(s["jiwa"])])
-        total_kk += s["kk"]
-        total_jiwa += s["jiwa"]
+    for batch in batches:
+        meeting = session.get(Musyawarah, batch.musyawarah_id)
+        counts = dc.batch_counts(forwarded_items(meeting, session))
+        name = dc.places(session, batch.kelurahan_kode)["kelurahan"]
+        bast_row = session.exec(select(Document).where(Document.doc_type == "bast_kelurahan",
+                                                       Document.musyawarah_id == meeting.id,
+                                                       Document.status == "final")).first()
+        number = bast_row.nomor if bast_row else "–"
+        files = (f"BAST Nomor {number}\nSHA-256 {bast_row.sha256}" + (
+            f"\npindaian: SHA-256 {bast_row.scan_sha256}" if bast_row.scan_sha256 else "")) if bast_row else ""
+        items.append((f"Dokumen usulan Kelurahan {name} (revisi {batch.revision}): "
+                      f"{dc.count_words(counts['kk'])} keluarga diteruskan", files))
+        recap.append([name, number, str(counts["kk"]), str(counts["jiwa"])])
+        total_kk += counts["kk"]
+        total_jiwa += counts["jiwa"]
     recap.append(["Jumlah", "", str(total_kk), str(total_jiwa)])
     content = {
         "letterhead": dc.letterhead(kecamatan, session),
@@ -289,11 +311,11 @@ def bast_kecamatan_doc(kecamatan: str, periode: str, session: Session, *, nomor:
     }
     counts = {"kk": total_kk, "jiwa": total_jiwa, "jenis": {}}
     return Assembled(content, bast, f"BAST Kecamatan {places['kecamatan']} {periode}",
-                     _summary("bast_kecamatan", kecamatan, periode, counts, session), [d.id for d in basts])
+                     _summary("bast_kecamatan", kecamatan, periode, counts, session), [b.id for b in batches])
 
 
 def pengesahan_doc(kota: str, periode: str, session: Session, *, nomor: str | None, verify_url: str, on: date,
-                   meetings: list[Musyawarah], susulan_of: list[str]) -> Assembled:
+                   batches: list[Batch], susulan: bool, earlier: list[str]) -> Assembled:
     texts = doc_wording.texts(session)
     kota_row = wilayah.get(session, kota)
     sig = dc.signer(kota, session)
@@ -301,8 +323,9 @@ def pengesahan_doc(kota: str, periode: str, session: Session, *, nomor: str | No
     sections, total_kk, total_jiwa = [], 0, 0
     reasons = [["Kecamatan", "Kelurahan", "Alasan nonaktif", "KK", "Jiwa"]]
     by_jenis_total = {key: 0 for key in JENIS}
+    meetings = [session.get(Musyawarah, b.musyawarah_id) for b in batches]
     for meeting in sorted(meetings, key=lambda m: m.kelurahan_kode):
-        proposals = _proposals(meeting, session) if meeting.kind == "held" else []
+        proposals = _proposals(meeting, session, ("disahkan",)) if meeting.kind == "held" else []
         counts = dc.batch_counts(proposals)
         places = dc.places(session, meeting.kelurahan_kode)
         recap.append([places["kecamatan"], places["kelurahan"]]
@@ -326,12 +349,13 @@ def pengesahan_doc(kota: str, periode: str, session: Session, *, nomor: str | No
              "jumlah_kelurahan": dc.count_words(len(meetings)), "kota_kapital": kota_row.nama.upper(),
              "periode_kapital": dc.periode_label(periode).upper()}
     title = doc_wording.render(texts["pengesahan.judul"], facts).splitlines()
-    if susulan_of:
+    if susulan:
         title.append("(PENGESAHAN SUSULAN)")
     content = {
         "letterhead": dc.letterhead(kota, session), "title_lines": title, "nomor": nomor,
-        "susulan_note": ("Pengesahan susulan ini melengkapi pengesahan Nomor " + ", ".join(susulan_of)
-                         + " untuk usulan yang disahkan sesudahnya.") if susulan_of else "",
+        "susulan_note": ("Pengesahan susulan ini melengkapi pengesahan Nomor " + ", ".join(earlier)
+                         + " untuk usulan yang disahkan sesudahnya atau diajukan melewati batas waktu.") if earlier
+        else ("Pengesahan susulan untuk usulan yang diajukan melewati batas waktu." if susulan else ""),
         "pembuka": doc_wording.render(texts["pengesahan.pembuka"], facts), "recap_rows": recap,
         "recap_widths": [28 * _MM, 30 * _MM] + [22 * _MM] * len(JENIS) + [14 * _MM, 14 * _MM],
         "reason_rows": reasons if len(reasons) > 1 else None,
@@ -343,4 +367,5 @@ def pengesahan_doc(kota: str, periode: str, session: Session, *, nomor: str | No
     summary = _summary("pengesahan", kota, periode, counts, session)
     summary["per_jenis"] = {JENIS[key]: v for key, v in by_jenis_total.items()}
     summary["kelurahan_count"] = len(meetings)
-    return Assembled(content, pengesahan, f"Pengesahan {kota_row.nama} {periode}", summary, [m.id for m in meetings])
+    summary["susulan"] = susulan
+    return Assembled(content, pengesahan, f"Pengesahan {kota_row.nama} {periode}", summary, [b.id for b in batches])

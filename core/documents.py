@@ -12,6 +12,7 @@ import json
 import secrets
 from datetime import date
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core import audit, doc_numbers, filestore, wilayah
@@ -20,7 +21,7 @@ from core.access import Action, Actor, Role, in_scope, require
 from core.config import load_settings
 from core.errors import AccessDenied, InvalidInput, NotFound
 from core.meetings import get_meeting
-from core.models import AuditHead, Document, Musyawarah, StoredFile
+from core.models import AuditHead, Batch, Document, Musyawarah, StoredFile
 from core.pdf_kit import Furniture
 from core.timefmt import WIB, utcnow
 
@@ -79,10 +80,10 @@ def _assemble(doc_type: str, key: dict, session: Session, *, nomor: str | None, 
                                      data_sha=data_file[0], data_name=data_file[1])
     if doc_type == "bast_kecamatan":
         return da.bast_kecamatan_doc(key["kode"], key["periode"], session, nomor=nomor, verify_url=url, on=on,
-                                     basts=forwardable_basts(key["kode"], key["periode"], session))
-    meetings, earlier = ratifiable_meetings(key["kode"], key["periode"], session)
+                                     batches=forwardable_batches(key["kode"], key["periode"], session))
+    batches, earlier, susulan = ratifiable_batches(key["kode"], key["periode"], session)
     return da.pengesahan_doc(key["kode"], key["periode"], session, nomor=nomor, verify_url=url, on=on,
-                             meetings=meetings, susulan_of=[d.nomor for d in earlier])
+                             batches=batches, susulan=susulan, earlier=[d.nomor for d in earlier])
 
 
 def _office(doc_type: str, key: dict, session: Session) -> tuple[str, str, str]:
@@ -177,40 +178,42 @@ def _preconditions(doc_type: str, key: dict, session: Session) -> None:
                                "dahulu.", code="sptjm_stale")
 
 
-def forwardable_basts(kecamatan: str, periode: str, session: Session) -> list[Document]:
-    """The kelurahan BASTs of the period whose receipt the Camat recorded (the batches he passes on)."""
-    rows = session.exec(select(Document).where(Document.doc_type == "bast_kelurahan", Document.status == "final",
-                                               Document.periode == periode, Document.received_at.is_not(None),
-                                               Document.wilayah_kode.like(kecamatan + ".%"))
-                        .order_by(Document.wilayah_kode)).all()
-    return list(rows)
+FORWARDED = ("diteruskan", "disahkan", "ditolak")  # batch states after the Camat passed the batch on
 
 
-def ratifiable_meetings(kota: str, periode: str, session: Session) -> tuple[list[Musyawarah], list[Document]]:
-    """The kelurahan batches handed to the kota in a final BAST Camat of the period that no earlier pengesahan of
-    the period covers, and those earlier pengesahan (a non-empty list makes the new one a susulan)."""
-    earlier = list(session.exec(select(Document).where(Document.doc_type == "pengesahan", Document.status == "final",
-                                                       Document.wilayah_kode == kota, Document.periode == periode)
-                                .order_by(Document.id)))
-    covered = {mid for d in earlier for mid in json.loads(d.covers)}
-    bast_ids = [bid for d in session.exec(select(Document).where(Document.doc_type == "bast_kecamatan",
-                                                                 Document.status == "final",
-                                                                 Document.periode == periode,
-                                                                 Document.wilayah_kode.like(kota + ".%")))
-                for bid in json.loads(d.covers)]
-    meeting_ids = set()
-    for bast in session.exec(select(Document).where(Document.id.in_(bast_ids or [0]))):
-        meeting_ids.add(bast.musyawarah_id)
-    meetings = [m for m in session.exec(select(Musyawarah).where(Musyawarah.id.in_(meeting_ids or [0]))
-                                        .order_by(Musyawarah.kelurahan_kode)) if m.id not in covered]
-    return meetings, earlier
+def _uncovered(doc_type: str, office_like: str, periode: str, states: tuple[str, ...],
+               session: Session) -> tuple[list[Batch], list[Document]]:
+    """Batches of the period in ``states`` under an office that no earlier final document of ``doc_type`` lists,
+    and those earlier documents."""
+    earlier = list(session.exec(select(Document).where(Document.doc_type == doc_type, Document.status == "final",
+                                                       Document.wilayah_kode == office_like,
+                                                       Document.periode == periode).order_by(Document.id)))
+    covered = {bid for d in earlier for bid in json.loads(d.covers)}
+    rows = session.exec(select(Batch).where(Batch.periode == periode, Batch.state.in_(states),
+                                            Batch.kelurahan_kode.like(office_like + ".%"))
+                        .order_by(Batch.kelurahan_kode))
+    return [b for b in rows if b.id not in covered], earlier
+
+
+def forwardable_batches(kecamatan: str, periode: str, session: Session) -> list[Batch]:
+    """The batches the Camat passed on this period that no earlier BAST Camat → Walikota lists."""
+    return _uncovered("bast_kecamatan", kecamatan, periode, FORWARDED, session)[0]
+
+
+def ratifiable_batches(kota: str, periode: str, session: Session) -> tuple[list[Batch], list[Document], bool]:
+    """The ratified batches of the period no earlier pengesahan covers, the earlier pengesahan, and whether the
+    new one is a susulan. The first pengesahan leaves late batches out: they go into a susulan."""
+    pending, earlier = _uncovered("pengesahan", kota, periode, ("disahkan",), session)
+    if not earlier and any(not b.late for b in pending):
+        return [b for b in pending if not b.late], earlier, False
+    return pending, earlier, True
 
 
 def pengesahan_status(kota: str, periode: str, *, actor: Actor, session: Session) -> dict:
     """How many kelurahan batches of the period wait for a pengesahan, and how many pengesahan were issued."""
     require(actor, Action.WILAYAH_VIEW, kota)
-    meetings, earlier = ratifiable_meetings(kota, periode, session)
-    return {"menunggu": len(meetings), "terbit": len(earlier)}
+    pending, earlier, susulan = ratifiable_batches(kota, periode, session)
+    return {"menunggu": len(pending), "terbit": len(earlier), "susulan": susulan}
 
 
 def finalise(doc_type: str, key: dict, *, actor: Actor, session: Session, replace_reason: str = "",
@@ -224,16 +227,17 @@ def finalise(doc_type: str, key: dict, *, actor: Actor, session: Session, replac
     office, kelurahan, periode = _office(doc_type, key, session)
     _require_finaliser(doc_type, office, actor)
     subject = subject_of(doc_type, key)
-    previous = current(doc_type, subject, session)
-    if doc_type == "pengesahan":
-        previous = None  # several pengesahan per period: the first and its susulan
-        meetings, _ = ratifiable_meetings(key["kode"], key["periode"], session)
-        if not meetings:
-            raise InvalidInput("Tidak ada usulan kelurahan yang menunggu pengesahan untuk periode ini.",
-                               code="nothing_to_ratify")
-    if doc_type == "bast_kecamatan" and not forwardable_basts(key["kode"], key["periode"], session):
-        raise InvalidInput("Belum ada BAST kelurahan yang diterima untuk periode ini: catat penerimaan BAST dari "
-                           "kelurahan dahulu.", code="nothing_to_forward")
+    previous = current(doc_type, subject, session) if doc_type in KELURAHAN_TYPES else None
+    if doc_type in KELURAHAN_TYPES:
+        from core.workflow import ensure_editable
+
+        ensure_editable(key["meeting_id"], session, LABELS[doc_type])
+    if doc_type == "pengesahan" and not ratifiable_batches(key["kode"], key["periode"], session)[0]:
+        raise InvalidInput("Tidak ada pengajuan kelurahan yang sudah disahkan dan belum tercantum dalam pengesahan "
+                           "periode ini.", code="nothing_to_ratify")
+    if doc_type == "bast_kecamatan" and not forwardable_batches(key["kode"], key["periode"], session):
+        raise InvalidInput("Belum ada pengajuan kelurahan yang diteruskan (dan belum tercantum dalam BAST Camat) "
+                           "untuk periode ini.", code="nothing_to_forward")
     if previous is not None and len(replace_reason.strip()) < 10:
         raise InvalidInput(f"{LABELS[doc_type]} ini sudah final (Nomor {previous.nomor}). Untuk menerbitkan "
                            "pengganti, tulis alasannya (minimal 10 karakter).", code="already_final",
@@ -263,10 +267,16 @@ def finalise(doc_type: str, key: dict, *, actor: Actor, session: Session, replac
                    file_id=stored.id, sha256=stored.sha256,
                    summary=json.dumps({**assembled.summary, "tanggal": on.isoformat()}, ensure_ascii=False),
                    covers=json.dumps(assembled.covers), data_file_id=data_file.id if data_file else None,
-                   susulan="(PENGESAHAN SUSULAN)" in assembled.content.get("title_lines", []),
+                   susulan=bool(assembled.summary.get("susulan")),
                    finalised_by=actor.username)
     session.add(doc)
     session.flush()
+    if previous is None and doc_type in KELURAHAN_TYPES:
+        # A revision retired the old final; the new one is its successor.
+        session.execute(sa.update(Document).where(Document.doc_type == doc_type, Document.subject == subject,
+                                                  Document.status == "superseded", Document.id != doc.id,
+                                                  Document.superseded_by_id.is_(None))
+                        .values(superseded_by_id=doc.id))
     if previous is not None:
         session.refresh(previous, with_for_update=True)
         if previous.status != "final":
@@ -323,6 +333,10 @@ def upload_scan(document_id: int, data: bytes, filename: str, *, actor: Actor, s
         raise InvalidInput(f"Berkas pindaian terlalu besar ({len(data) // (1024 * 1024)} MB); paling besar 20 MB. "
                            "Pindai dengan resolusi 150–200 dpi.", code="scan_too_large", field="pindaian")
     media_type, _ = _scan_kind(data)
+    if doc.doc_type in KELURAHAN_TYPES:
+        from core.workflow import ensure_editable
+
+        ensure_editable(doc.musyawarah_id, session, "Pindaian dokumen")
     if doc.scan_sha256 and _listed_in_bast(doc, session):
         raise InvalidInput("Pindaian ini sudah tercantum di BAST yang final; terbitkan ulang BAST bila pindaian "
                            "harus diganti.", code="scan_in_bast")
