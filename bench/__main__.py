@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import bench_audit, bench_login, bench_meeting, bench_photo, bench_register
+from bench import bench_audit, bench_documents, bench_login, bench_meeting, bench_photo, bench_register
 
 url = sys.argv[1] if len(sys.argv) > 1 else None
 bench_login.main()
@@ -10,7 +10,9 @@ bench_audit.main(None)
 bench_register.main(None)
 bench_meeting.main()
 bench_photo.main(None)
+bench_documents.main(None)
 if url:
     bench_photo.main(url)
     bench_audit.main(url)
     bench_register.main(url)
+    bench_documents.main(url)

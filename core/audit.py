@@ -78,6 +78,7 @@ def record(
     session.add(entry)
     session.add(head)
     session.flush()
+    session.info["audit_head"] = (entry.seq, entry.hash)  # written outside the database after commit
     return entry
 
 
@@ -87,7 +88,9 @@ class ChainReport:
     entries: int
     first_broken_seq: int | None = None
     first_broken_id: int | None = None
-    problem: str | None = None  # stable code: hash_mismatch | prev_hash_mismatch | sequence_gap | head_mismatch
+    # stable code: hash_mismatch | prev_hash_mismatch | sequence_gap | head_mismatch | checkpoint_ahead |
+    # checkpoint_mismatch | document_anchor_mismatch
+    problem: str | None = None
     message: str = ""
 
 
@@ -124,7 +127,38 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
         return ChainReport(False, count, count + 1, None, "head_mismatch",
                            f"Entri terakhir yang tercatat (#{head.last_seq if head else '?'}) tidak ada lagi: "
                            "entri di ujung log telah dihapus.")
+    outside = _check_anchors(session, count)
+    if outside is not None:
+        return outside
     return ChainReport(True, count, message=f"Rantai log audit utuh: {count} entri diperiksa.")
+
+
+def _hash_at(session: Session, seq: int) -> str | None:
+    return session.exec(select(AuditEntry.hash).where(AuditEntry.seq == seq)).first()
+
+
+def _check_anchors(session: Session, count: int) -> ChainReport | None:
+    """Compare the chain with what was recorded elsewhere: the checkpoint file and the document registry."""
+    from core import audit_checkpoint
+    from core.models import Document
+
+    checkpoint = audit_checkpoint.read(str(session.get_bind().url))
+    if checkpoint:
+        if checkpoint["seq"] > count:
+            return ChainReport(False, count, count + 1, None, "checkpoint_ahead",
+                               f"Titik periksa di luar basis data mencatat {checkpoint['seq']} entri, tetapi log "
+                               f"hanya berisi {count}: entri di ujung log telah dihapus.")
+        if _hash_at(session, checkpoint["seq"]) != checkpoint["hash"]:
+            return ChainReport(False, count, checkpoint["seq"], None, "checkpoint_mismatch",
+                               f"Entri #{checkpoint['seq']} tidak sama dengan titik periksa di luar basis data: "
+                               "rantai log audit telah disusun ulang.")
+    for nomor, seq, anchored in session.exec(select(Document.nomor, Document.audit_seq, Document.audit_hash)
+                                             .where(Document.audit_seq > 0)):
+        if seq > count or _hash_at(session, seq) != anchored:
+            return ChainReport(False, count, seq, None, "document_anchor_mismatch",
+                               f"Dokumen Nomor {nomor} mencatat entri log #{seq} yang tidak lagi sama: log audit "
+                               "telah diubah sesudah dokumen itu difinalkan.")
+    return None
 
 
 def _broken(entry: AuditEntry, count: int, problem: str, message: str) -> ChainReport:

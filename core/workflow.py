@@ -81,6 +81,21 @@ def ensure_batch(meeting: Musyawarah, session: Session) -> Batch:
     return batch
 
 
+def batch_id_for_meeting(meeting_id: int, *, actor: Actor, session: Session) -> int:
+    """The batch of a closed musyawarah of the actor's kelurahan (opened in ``draft`` on first use)."""
+    from core.meetings import get_meeting
+
+    meeting = get_meeting(meeting_id, actor=actor, session=session)
+    if meeting.status != "closed":
+        raise InvalidInput("Musyawarah belum ditutup: pengajuan dibuat sesudah Lurah menutup musyawarah.",
+                           code="meeting_open")
+    return ensure_batch(meeting, session).id
+
+
+def blockers_for(batch_id: int, *, actor: Actor, session: Session) -> list[dict]:
+    return submission_blockers(get_batch(batch_id, actor=actor, session=session), session)
+
+
 def batch_of_meeting(meeting_id: int, session: Session) -> Batch | None:
     return session.exec(select(Batch).where(Batch.musyawarah_id == meeting_id)).first()
 

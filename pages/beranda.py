@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import db, home
+from core import batch_views, db, home
 from core.audit_labels import action_text
 from core.timefmt import tanggal_hari, utcnow, waktu
 from ui import widgets
@@ -11,9 +11,22 @@ from ui import widgets
 actor = widgets.require_page("pages/beranda.py")
 with db.session_scope() as s:
     info = home.overview(actor=actor, session=s)
+    waiting = batch_views.inbox(actor=actor, session=s)
 
 st.title(f"Selamat datang, {actor.nama}")
 st.caption(f"{widgets.actor_role_label(actor)} · {info['wilayah']['lengkap']} · {tanggal_hari(utcnow())}")
+
+if waiting:
+    st.subheader("Menunggu tindakan Anda")
+    for note in waiting:
+        show = {"error": st.error, "warning": st.warning}.get(note["tingkat"], st.info)
+        show(note["pesan"], icon=":material/notifications:")
+    pages = {n["halaman"] for n in waiting}
+    for path in sorted(pages):
+        st.page_link(path, label="Buka " + {"pages/pengajuan.py": "Pengajuan", "pages/tinjau_pengajuan.py":
+                                            "Tinjau pengajuan", "pages/pengesahan.py": "Pengesahan",
+                                            "pages/hasil_pengesahan.py": "Hasil pengesahan"}.get(path, path),
+                     icon=":material/arrow_forward:")
 
 col1, col2, col3 = st.columns(3)
 col1.metric("Kode wilayah (Kemendagri)", info["wilayah"]["kode"], help=info["wilayah"]["nama"])

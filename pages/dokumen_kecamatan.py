@@ -42,7 +42,7 @@ for doc in basts:
 
 st.subheader("BAST Camat kepada Walikota/Bupati")
 ui_docs.panel("bast_kecamatan", {"kode": kec, "periode": periode}, actor=actor, may_finalise=True, may_upload=True,
-              note="Mencantumkan BAST kelurahan yang penerimaannya sudah dicatat, dengan sidik berkasnya.")
+              note="Mencantumkan pengajuan kelurahan yang sudah Anda teruskan dan belum tercantum dalam BAST sebelumnya.")
 with db.session_scope() as s:
     ui_docs.history(documents.list_documents(actor=actor, session=s, wilayah_kode=kec, periode=periode,
                                              doc_type="bast_kecamatan"))

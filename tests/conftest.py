@@ -89,6 +89,9 @@ def reset_database(engine: sa.Engine) -> None:
             conn.execute(sa.text(f"DELETE FROM {table}"))
         conn.execute(sa.text("UPDATE audithead SET last_seq = 0, last_hash = :h WHERE id = 1"), {"h": "0" * 64})
         audit_guard.install(conn)
+    from core import audit_checkpoint
+
+    audit_checkpoint.forget(str(engine.url))  # the emptied chain starts again from nothing
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

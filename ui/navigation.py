@@ -29,6 +29,9 @@ DOKUMEN = ("pages/dokumen.py", "Dokumen", ":material/description:")
 DOKUMEN_KECAMATAN = ("pages/dokumen_kecamatan.py", "Dokumen kecamatan", ":material/description:")
 PENGESAHAN = ("pages/pengesahan.py", "Pengesahan", ":material/approval:")
 TEKS_DOKUMEN = ("pages/teks_dokumen.py", "Teks & nomor dokumen", ":material/edit_document:")
+PENGAJUAN = ("pages/pengajuan.py", "Pengajuan", ":material/send:")
+TINJAU = ("pages/tinjau_pengajuan.py", "Tinjau pengajuan", ":material/fact_check:")
+HASIL = ("pages/hasil_pengesahan.py", "Hasil pengesahan", ":material/download:")
 CEK_DOKUMEN = ("pages/cek_dokumen.py", "Cek keaslian dokumen", ":material/verified:")
 PUBLIC = [CEK_DOKUMEN]  # reachable without logging in (the QR code on every final document leads here)
 
@@ -36,7 +39,7 @@ _UMUM = [BERANDA, WILAYAH_SAYA, CEK_DOKUMEN]
 _COMMON = {"Umum": _UMUM, "Akun": [AKUN_SAYA]}
 _KELURAHAN = {"Umum": _UMUM, "Data DTSEN": [IMPOR_DTSEN, CARI_KELUARGA, TEMUAN_DATA],
               "Musyawarah": [MUSYAWARAH, RAPAT_HADIR, RAPAT_TAMBAH, RAPAT_USULAN, RAPAT_LAYAR],
-              "Verifikasi": [PENUGASAN, KUNJUNGAN, PETA], "Dokumen": [DOKUMEN], "Akun": [AKUN_SAYA]}
+              "Verifikasi": [PENUGASAN, KUNJUNGAN, PETA], "Dokumen": [DOKUMEN, PENGAJUAN], "Akun": [AKUN_SAYA]}
 _READERS = {"Umum": _UMUM, "Data DTSEN": [CARI_KELUARGA, TEMUAN_DATA], "Verifikasi": [PETA],
             "Akun": [AKUN_SAYA]}
 _PETUGAS = {"Umum": _UMUM, "Verifikasi": [KUNJUNGAN], "Akun": [AKUN_SAYA]}
@@ -45,9 +48,9 @@ PAGES_BY_ROLE: dict[Role, dict[str, list[tuple[str, str, str]]]] = {
     Role.OPERATOR: _KELURAHAN,
     Role.LURAH: _KELURAHAN,
     Role.PETUGAS: _PETUGAS,  # field officers see only their assigned families
-    Role.CAMAT: {**_READERS, "Dokumen": [DOKUMEN_KECAMATAN]},
-    Role.WALIKOTA: {**_READERS, "Dokumen": [PENGESAHAN], "Aturan": [ATURAN_KOTA]},
-    Role.DINSOS: _READERS,
+    Role.CAMAT: {**_READERS, "Pengajuan": [TINJAU, DOKUMEN_KECAMATAN]},
+    Role.WALIKOTA: {**_READERS, "Pengajuan": [PENGESAHAN, HASIL], "Aturan": [ATURAN_KOTA]},
+    Role.DINSOS: {**_READERS, "Hasil": [HASIL]},
     Role.AUDITOR: {**_READERS, "Audit": [LOG_AUDIT]},
     Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR, TEKS_DOKUMEN]},
 }

@@ -11,22 +11,25 @@ from core import db
 from core.models import User
 from tests.app.conftest import ALL_PAGES, screen_text, submit_login, texts, titles
 
-COMMON = ["pages/beranda.py", "pages/wilayah_saya.py", "pages/akun_saya.py"]
+PUBLIC = ["pages/cek_dokumen.py"]  # also open to a visitor who is not logged in
+COMMON = ["pages/beranda.py", "pages/wilayah_saya.py", "pages/akun_saya.py"] + PUBLIC
 REGISTER_READ = ["pages/cari_keluarga.py", "pages/temuan_data.py"]
 REGISTER_IMPORT = ["pages/impor_dtsen.py"]
 VERIFY_STAFF = ["pages/penugasan.py", "pages/kunjungan.py", "pages/peta.py"]
 MEETING = ["pages/musyawarah.py", "pages/rapat_hadir.py", "pages/rapat_tambah.py", "pages/rapat_usulan.py",
            "pages/rapat_layar.py"]
+KELURAHAN_DOCS = ["pages/dokumen.py", "pages/pengajuan.py"]
 # Written out independently of ui.navigation.PAGES_BY_ROLE on purpose.
 EXPECTED_PAGES = {
-    "operator": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF,
-    "lurah": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF,
+    "operator": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF + KELURAHAN_DOCS,
+    "lurah": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF + KELURAHAN_DOCS,
     "petugas": COMMON + ["pages/kunjungan.py"],
-    "camat": COMMON + REGISTER_READ + ["pages/peta.py"],
-    "walikota": COMMON + REGISTER_READ + ["pages/peta.py", "pages/aturan_kota.py"],
-    "dinsos": COMMON + REGISTER_READ + ["pages/peta.py"],
+    "camat": COMMON + REGISTER_READ + ["pages/peta.py", "pages/tinjau_pengajuan.py", "pages/dokumen_kecamatan.py"],
+    "walikota": COMMON + REGISTER_READ + ["pages/peta.py", "pages/pengesahan.py", "pages/hasil_pengesahan.py",
+                                          "pages/aturan_kota.py"],
+    "dinsos": COMMON + REGISTER_READ + ["pages/peta.py", "pages/hasil_pengesahan.py"],
     "auditor": COMMON + REGISTER_READ + ["pages/peta.py", "pages/log_audit.py"],
-    "admin": COMMON + ["pages/kelola_akun.py", "pages/profil_kantor.py"],
+    "admin": COMMON + ["pages/kelola_akun.py", "pages/profil_kantor.py", "pages/teks_dokumen.py"],
 }
 PLACE = {"operator": "31.75.01.1003", "lurah": "31.75.01.1003", "petugas": "31.75.01.1003", "camat": "31.75.01",
          "walikota": "31.75", "dinsos": "31.75", "auditor": "31.75", "admin": "31"}
@@ -37,15 +40,23 @@ TITLE = {"pages/wilayah_saya.py": "Wilayah saya", "pages/akun_saya.py": "Akun sa
          "pages/rapat_hadir.py": "Daftar hadir", "pages/rapat_tambah.py": "Tambah usulan",
          "pages/rapat_usulan.py": "Agenda usulan", "pages/rapat_layar.py": None,
          "pages/penugasan.py": "Penugasan verifikasi lapangan", "pages/kunjungan.py": "Kunjungan lapangan",
-         "pages/peta.py": "Peta dan galeri verifikasi", "pages/aturan_kota.py": "Aturan verifikasi lapangan"}
+         "pages/peta.py": "Peta dan galeri verifikasi", "pages/aturan_kota.py": "Aturan kota",
+         "pages/cek_dokumen.py": "Cek keaslian dokumen Muskel", "pages/dokumen.py": "Dokumen musyawarah",
+         "pages/dokumen_kecamatan.py": "Dokumen kecamatan", "pages/pengesahan.py": "Pengesahan",
+         "pages/teks_dokumen.py": "Teks & nomor dokumen", "pages/pengajuan.py": "Pengajuan ke Camat",
+         "pages/tinjau_pengajuan.py": "Tinjau pengajuan kelurahan", "pages/hasil_pengesahan.py": "Hasil pengesahan"}
 MATRAMAN = ["Pisangan Baru", "Utan Kayu Utara", "Kayu Manis", "Palmeriam", "Kebon Manggis", "Utan Kayu Selatan"]
 PULO_GADUNG = ["Pulo Gadung", "Pisangan Timur", "Cipinang", "Jatinegara Kaum", "Rawamangun", "Kayu Putih", "Jati"]
 
 
 def test_every_page_file_is_known_to_this_test():
     """Guards: a new file in pages/ must be given an owner here (and in ui.navigation) before it ships."""
-    assert set(ALL_PAGES) == set(COMMON) | set(REGISTER_READ) | set(REGISTER_IMPORT) | set(MEETING) | set(VERIFY_STAFF) | {"pages/aturan_kota.py","pages/log_audit.py", "pages/kelola_akun.py", "pages/profil_kantor.py",
-                                            "pages/masuk.py", "pages/ganti_kata_sandi.py"}
+    assert set(ALL_PAGES) == (set(COMMON) | set(REGISTER_READ) | set(REGISTER_IMPORT) | set(MEETING)
+                              | set(VERIFY_STAFF) | set(KELURAHAN_DOCS)
+                              | {"pages/aturan_kota.py", "pages/log_audit.py", "pages/kelola_akun.py",
+                                 "pages/profil_kantor.py", "pages/dokumen_kecamatan.py", "pages/pengesahan.py",
+                                 "pages/teks_dokumen.py", "pages/masuk.py", "pages/ganti_kata_sandi.py",
+                                 "pages/tinjau_pengajuan.py", "pages/hasil_pengesahan.py"})
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED_PAGES))
@@ -80,6 +91,28 @@ def test_lurah_cannot_switch_to_other_roles_pages(page, sqlite_only, make_accoun
         at.switch_page(page)
     at.run()  # still on the lurah's own home
     assert titles(at) == ["Selamat datang, Lurah.X"]
+
+
+def test_a_visitor_without_login_reaches_only_the_login_and_the_public_check(sqlite_only, new_app):
+    """Guards: logged out, every page but the public document check is unreachable (or shows the login), while
+    Cek keaslian dokumen — the address on every QR code — opens without an account."""
+    at = new_app()
+    at.run()
+    assert titles(at) == ["Muskel"]
+    opened = []
+    for page in ALL_PAGES:
+        try:
+            at.switch_page(page)
+        except ValueError:
+            continue
+        at.run()
+        assert not at.exception, (page, at.exception)
+        if titles(at) != ["Muskel"]:
+            opened.append(page)
+    assert opened == PUBLIC
+    at.switch_page("pages/cek_dokumen.py").run()
+    assert titles(at) == ["Cek keaslian dokumen Muskel"]
+    assert "_auth" not in at.session_state
 
 
 def test_lurah_never_sees_account_management(sqlite_only, make_account, logged_in):
