@@ -293,6 +293,88 @@ def cmd_verify_document(args, out: Output) -> int:
     return EXIT_OK if result["status"] == "valid" else EXIT_FAILED
 
 
+def _acting(args, session) -> Actor:
+    return resolve_actor(args.as_user, session)
+
+
+def cmd_batch_list(args, out: Output) -> int:
+    """Batches in the account's wilayah (or a narrower --wilayah), with state, revision, lateness and counts."""
+    from core import batch_views
+
+    with db.session_scope(_ready_engine()) as session:
+        actor = _acting(args, session)
+        rows = batch_views.queue(args.wilayah or actor.wilayah_kode, actor=actor, session=session,
+                                 periode=args.periode)
+    data = [{"id": r["id"], "uuid": r["uuid"], "kelurahan_kode": r["kelurahan_kode"], "kelurahan": r["kelurahan"],
+             "period": r["periode"], "state": r["state"], "revision": r["revision"], "late": r["late"],
+             "counts": {"kk": r["kk"], "jiwa": r["jiwa"],
+                        **{k: v["kk"] for k, v in sorted(r["per_jenis"].items())}}} for r in rows]
+    out.result(data, lambda: "\n".join(
+        f"#{d['id']} {d['kelurahan_kode']} {d['kelurahan']} {d['period']} {d['state']} rev {d['revision']}"
+        f"{' TERLAMBAT' if d['late'] else ''}: {d['counts']['kk']} KK / {d['counts']['jiwa']} jiwa"
+        for d in data) or "Tidak ada pengajuan.")
+    return EXIT_OK
+
+
+def cmd_report_duplicates(args, out: Output) -> int:
+    """NIKs proposed more than once under a wilayah, one CSV row per occurrence (codes, not labels)."""
+    from pathlib import Path
+
+    from core import reports
+
+    with db.session_scope(_ready_engine()) as session:
+        actor = _acting(args, session)
+        rows = reports.duplicates(args.wilayah, actor=actor, session=session, periode=args.periode)
+    Path(args.out).write_bytes(reports.duplicates_csv(rows))
+    out.result({"rows": len(rows), "out": args.out}, f"{len(rows)} baris NIK ganda ditulis ke {args.out}.")
+    return EXIT_OK
+
+
+def _passphrase() -> str:
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise InvalidInput("Frasa sandi dibaca satu baris dari standard input; tidak ada yang diterima.",
+                           code="passphrase_missing", field="passphrase")
+    return line
+
+
+def cmd_export_package(args, out: Output) -> int:
+    from pathlib import Path
+
+    from core import packages
+
+    passphrase = _passphrase() if args.encrypt else None
+    with db.session_scope(_ready_engine()) as session:
+        actor = _acting(args, session)
+        data, digest = packages.export_package(args.batch_id, actor=actor, session=session, passphrase=passphrase)
+    Path(args.out).write_bytes(data)
+    out.result({"out": args.out, "manifest_sha256": digest, "encrypted": bool(args.encrypt), "bytes": len(data)},
+               f"Paket ditulis ke {args.out}. SHA-256 manifest: {digest}")
+    return EXIT_OK
+
+
+def cmd_import_package(args, out: Output) -> int:
+    from pathlib import Path
+
+    from core import packages
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"Berkas {args.file} tidak dapat dibaca: {exc.strerror}.", code="file_unreadable",
+                           field="file") from None
+    passphrase = None
+    if not sys.stdin.isatty():
+        passphrase = sys.stdin.readline().rstrip("\r\n") or None
+    with db.session_scope(_ready_engine()) as session:
+        actor = _acting(args, session)
+        result = packages.import_package(data, actor=actor, session=session, passphrase=passphrase,
+                                         expect_hash=args.expect_hash)
+    out.result(result, f"{result['pesan']} Pengajuan #{result['batch_id']}; SHA-256 manifest "
+                       f"{result['manifest_sha256']}")
+    return EXIT_OK
+
+
 # --- parser -----------------------------------------------------------------------------------------------
 
 
@@ -330,6 +412,32 @@ def build_parser() -> argparse.ArgumentParser:
     info = command("photo-info", cmd_photo_info, "apa yang dibaca Muskel dari foto (EXIF, GPS, waktu, temuan)")
     info.add_argument("files", nargs="+", metavar="FILE")
     info.add_argument("--as", dest="as_user", metavar="USERNAME", help="tambahkan foto ganda dalam wilayah akun ini")
+
+    batch = sub.add_parser("batch", help="pengajuan kelurahan").add_subparsers(dest="batch_command", required=True,
+                                                                               metavar="AKSI")
+    blist = command("list", cmd_batch_list, "daftar pengajuan dalam wilayah akun --as", batch)
+    blist.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    blist.add_argument("--wilayah", metavar="CODE", help="hanya di bawah wilayah ini")
+    blist.add_argument("--periode", metavar="YYYY-MM")
+
+    report = sub.add_parser("report", help="laporan").add_subparsers(dest="report_command", required=True,
+                                                                    metavar="LAPORAN")
+    dup = command("duplicates", cmd_report_duplicates, "NIK yang diusulkan lebih dari sekali (CSV)", report)
+    dup.add_argument("--wilayah", required=True, metavar="CODE")
+    dup.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    dup.add_argument("--out", required=True, metavar="FILE.csv")
+    dup.add_argument("--periode", metavar="YYYY-MM")
+
+    exp = command("export-package", cmd_export_package, "tulis paket pengajuan (ZIP) untuk jalur luring/arsip")
+    exp.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    exp.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    exp.add_argument("--out", required=True, metavar="OUT.zip")
+    exp.add_argument("--encrypt", action="store_true", help="enkripsi AES; frasa sandi dibaca dari stdin")
+    imp2 = command("import-package", cmd_import_package,
+                   "muat paket pengajuan; frasa sandi (bila terenkripsi) dibaca dari stdin")
+    imp2.add_argument("file", metavar="FILE.zip")
+    imp2.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    imp2.add_argument("--expect-hash", metavar="SHA256", help="SHA-256 manifest yang tercetak pada BAST")
 
     check = command("verify-document", cmd_verify_document,
                     "periksa keaslian PDF dokumen Muskel (valid/superseded/altered/draft/unknown); exit 0 hanya "

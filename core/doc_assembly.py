@@ -223,7 +223,8 @@ def _file_line(label: str, doc: Document, session: Session) -> tuple[str, str]:
 
 
 def bast_kelurahan_doc(meeting: Musyawarah, session: Session, *, nomor: str | None, verify_url: str, on: date,
-                       ba: Document | None, sptjm_doc_row: Document | None, data_sha: str, data_name: str) -> Assembled:
+                       ba: Document | None, sptjm_doc_row: Document | None, data_sha: str, data_name: str,
+                       package_sha: str = "") -> Assembled:
     texts = doc_wording.texts(session)
     places = dc.places(session, meeting.kelurahan_kode)
     counts = dc.batch_counts(_proposals(meeting, session)) if meeting.kind == "held" else \
@@ -242,6 +243,8 @@ def bast_kelurahan_doc(meeting: Musyawarah, session: Session, *, nomor: str | No
         items.append((f"Daftar usulan: {dc.count_words(counts['kk'])} keluarga, {dc.count_words(counts['jiwa'])} jiwa",
                       "rincian per jenis usulan pada rekapitulasi di bawah"))
         items.append(("Berkas data digital daftar usulan (BNBA)", f"{data_name}\nSHA-256 {data_sha}"))
+    if package_sha:
+        items.append(("Paket pengajuan digital (ZIP; sidik manifest.json)", f"SHA-256 {package_sha}"))
     recap = [["Jenis usulan", "KK", "Jiwa"]] + [[JENIS[key], str(v["kk"]), str(v["jiwa"])]
                                                  for key, v in counts["jenis"].items()]
     content = {

@@ -76,8 +76,13 @@ def _assemble(doc_type: str, key: dict, session: Session, *, nomor: str | None, 
         if doc_type == "sptjm":
             return da.sptjm_doc(meeting, session, nomor=nomor, verify_url=url, on=on, ba=ba)
         sp = current("sptjm", subject, session)
+        from core.packages import latest_manifest_hash
+        from core.workflow import batch_of_meeting
+
+        batch = batch_of_meeting(meeting.id, session)
         return da.bast_kelurahan_doc(meeting, session, nomor=nomor, verify_url=url, on=on, ba=ba, sptjm_doc_row=sp,
-                                     data_sha=data_file[0], data_name=data_file[1])
+                                     data_sha=data_file[0], data_name=data_file[1],
+                                     package_sha=latest_manifest_hash(batch, session) if batch else "")
     if doc_type == "bast_kecamatan":
         return da.bast_kecamatan_doc(key["kode"], key["periode"], session, nomor=nomor, verify_url=url, on=on,
                                      batches=forwardable_batches(key["kode"], key["periode"], session))
