@@ -276,6 +276,8 @@ def cmd_verify_document(args, out: Output) -> int:
     except OSError as exc:
         raise InvalidInput(f"Berkas {args.file} tidak dapat dibaca: {exc.strerror}.", code="file_unreadable",
                            field="file") from None
+    if data[:5] != b"%PDF-":
+        doc_verify.by_pdf(data, session=None)  # refuses a non-PDF before the database is asked anything
     with db.session_scope(_ready_engine()) as session:
         result = doc_verify.by_pdf(data, session=session)
 

@@ -36,12 +36,19 @@ def default_pattern(doc_type: str) -> str:
     return "{nomor}/" + SHORT[doc_type] + "/MUSKEL/{kode_wilayah}/{bulan_romawi}/{tahun}"
 
 
+MAX_PATTERN = 120  # a rendered number is never longer than its pattern, and the registry holds 120 characters
+
+
 def check_pattern(pattern: str) -> None:
     try:
-        names = [n for _, n, _, _ in string.Formatter().parse(pattern) if n is not None]
+        parsed = [(n, spec, conv) for _, n, spec, conv in string.Formatter().parse(pattern) if n is not None]
     except ValueError as exc:
         raise InvalidInput("Pola nomor: kurung kurawal tidak berpasangan.", code="number_pattern_braces",
                            field="pattern") from exc
+    if any(spec or conv for _, spec, conv in parsed):
+        raise InvalidInput("Pola nomor: tulis placeholder tanpa format tambahan, misalnya {nomor}, bukan {nomor:04d}.",
+                           code="number_pattern_format", field="pattern")
+    names = [n for n, _, _ in parsed]
     if "nomor" not in names:
         raise InvalidInput("Pola nomor harus memuat {nomor} (nomor urut), misalnya "
                            "{nomor}/BA/MUSKEL/{kode_kelurahan}/{bulan_romawi}/{tahun}.", code="number_pattern_no_seq",
@@ -51,9 +58,9 @@ def check_pattern(pattern: str) -> None:
         raise InvalidInput(f"Pola nomor memuat placeholder tidak dikenal: {', '.join(unknown)}. Yang tersedia: "
                            f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}.", code="number_pattern_unknown",
                            field="pattern")
-    if len(pattern) > 200:
-        raise InvalidInput("Pola nomor terlalu panjang (paling banyak 200 karakter).", code="number_pattern_long",
-                           field="pattern")
+    if len(pattern) > MAX_PATTERN:
+        raise InvalidInput(f"Pola nomor terlalu panjang (paling banyak {MAX_PATTERN} karakter).",
+                           code="number_pattern_long", field="pattern")
 
 
 def pattern_for(wilayah_kode: str, doc_type: str, *, session: Session) -> str:
@@ -111,8 +118,18 @@ def next_number(wilayah_kode: str, doc_type: str, *, bulan: int, tahun: int, ses
         session.execute(insert(table).values(**key, last=0).on_conflict_do_nothing())
     elif session.get(NumberCounter, (wilayah_kode, doc_type, year_key)) is None:
         session.execute(sa.insert(table).values(**key, last=0))
-    seq = session.execute(
-        sa.update(table).where(table.c.wilayah_kode == wilayah_kode, table.c.doc_type == doc_type,
-                               table.c.tahun == year_key).values(last=table.c.last + 1).returning(table.c.last)
-    ).scalar_one()
-    return format_number(pattern, seq, wilayah_kode, bulan=bulan, tahun=tahun)
+    from core.models import Document
+
+    # A pattern edited by hand (say the year typed in) can render a number already given: skip it, never repeat.
+    for _ in range(10000):
+        seq = session.execute(
+            sa.update(table).where(table.c.wilayah_kode == wilayah_kode, table.c.doc_type == doc_type,
+                                   table.c.tahun == year_key).values(last=table.c.last + 1).returning(table.c.last)
+        ).scalar_one()
+        number = format_number(pattern, seq, wilayah_kode, bulan=bulan, tahun=tahun)
+        taken = session.execute(sa.select(Document.id).where(Document.wilayah_kode == wilayah_kode,
+                                                             Document.doc_type == doc_type,
+                                                             Document.nomor == number)).first()
+        if taken is None:
+            return number
+    raise InvalidInput("Pola nomor ini tidak lagi menghasilkan nomor baru; ubah polanya.", code="number_exhausted")

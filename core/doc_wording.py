@@ -58,7 +58,7 @@ PARAGRAPHS: tuple[Paragraph, ...] = (
               "peserta sebagaimana tercantum dalam Lampiran I (daftar hadir).",
               ("ketua", "notulis", "jumlah_hadir")),
     Paragraph("ba.hasil", "Berita Acara — pengantar hasil",
-              "Musyawarah menyepakati usulan sebanyak {kk} keluarga ({jiwa} jiwa) dengan rincian sebagai berikut; "
+              "Musyawarah menyepakati usulan sebanyak {kk} keluarga dan {jiwa} jiwa dengan rincian sebagai berikut; "
               "daftar nama dan alamat tercantum dalam Lampiran II.",
               ("kk", "jiwa")),
     Paragraph("ba.penutup", "Berita Acara — penutup",
@@ -67,7 +67,7 @@ PARAGRAPHS: tuple[Paragraph, ...] = (
     Paragraph("sptjm.pernyataan_dilaksanakan", "SPTJM — pernyataan (musyawarah dilaksanakan; satu baris per butir)",
               "Musyawarah Kelurahan {kelurahan} periode {periode} telah dilaksanakan pada hari {hari} tanggal "
               "{tanggal} sebagaimana tercantum dalam Berita Acara Nomor {nomor_ba};\n"
-              "Data usulan sebanyak {kk} keluarga ({jiwa} jiwa) sebagaimana terlampir telah diperiksa dan sesuai "
+              "Data usulan sebanyak {kk} keluarga dan {jiwa} jiwa sebagaimana terlampir telah diperiksa dan sesuai "
               "dengan keadaan yang sebenarnya;\n"
               "Data usulan tersebut diperoleh melalui musyawarah tanpa rekayasa atau manipulasi;\n"
               "Saya bertanggung jawab penuh atas kebenaran data usulan tersebut.",
@@ -99,7 +99,7 @@ PARAGRAPHS: tuple[Paragraph, ...] = (
     Paragraph("pengesahan.pembuka", "Pengesahan — pertimbangan",
               "Berdasarkan hasil Musyawarah Kelurahan yang telah diajukan oleh para Lurah dan diteruskan oleh para "
               "Camat di wilayah {kota}, dengan ini {jabatan} mengesahkan usulan data sasaran dan pemutakhiran DTSEN "
-              "periode {periode} sebanyak {kk} keluarga ({jiwa} jiwa) dari {jumlah_kelurahan} kelurahan, dengan "
+              "periode {periode} sebanyak {kk} keluarga dan {jiwa} jiwa dari {jumlah_kelurahan} kelurahan, dengan "
               "rekapitulasi dan daftar nama sebagaimana terlampir.",
               ("kota", "periode", "jabatan", "kk", "jiwa", "jumlah_kelurahan")),
     Paragraph("pengesahan.penutup", "Pengesahan — penutup",
@@ -112,10 +112,15 @@ BY_KEY = {p.key: p for p in PARAGRAPHS}
 def placeholders_in(text: str) -> list[str]:
     """The placeholder names a text uses; a stray brace is a mistake the admin must fix."""
     try:
-        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        parsed = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
         raise InvalidInput("Tanda kurung kurawal tidak berpasangan. Tulis placeholder sebagai {nama}; "
                            "kurung kurawal biasa ditulis {{ atau }}.", code="template_braces", field="text") from exc
+    odd = [name for name, spec, conv in parsed if spec or conv]
+    if odd:
+        raise InvalidInput(f"Tulis placeholder tanpa format tambahan, misalnya {{{odd[0].split('.')[0]}}}.",
+                           code="template_format", field="text")
+    return [name for name, _, _ in parsed]
 
 
 def check(key: str, text: str) -> None:

@@ -314,6 +314,9 @@ def _scan_kind(data: bytes) -> tuple[str, str]:
     from core.photos import identify
 
     if data[:5] == b"%PDF-":
+        if b"%%EOF" not in data[-2048:]:
+            raise InvalidInput("Berkas PDF pindaian tidak utuh (terpotong saat disalin atau diunduh). Simpan ulang "
+                               "hasil pindaian lalu unggah lagi.", code="scan_pdf_truncated", field="pindaian")
         return "application/pdf", "pdf"
     facts = identify(data)
     fmt = facts[0] if facts else ""

@@ -10,7 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from core import audit, filestore, photos
+from core import audit, filestore, photos, verification
 from core.access import Action, Actor, Role, in_scope, require
 from core.errors import AccessDenied, InvalidInput, NotFound
 from core.models import Family, PhotoHashChunk, Visit, VisitPhoto, Wilayah
@@ -40,6 +40,7 @@ def add_photo(visit_id: int, data: bytes, filename: str, kind: str, *, actor: Ac
 
         max_bytes = load_settings().photo_max_mb * 1024 * 1024
     visit, assignment = _visit_for(visit_id, actor, session)
+    verification.ensure_open(assignment, session)
     if kind not in PHOTO_KINDS:
         raise InvalidInput("Pilih jenis foto (tampak depan, tampak dalam, …).", code="photo_kind_invalid", field="jenis")
     result = photos.analyse(data, max_bytes=max_bytes)
@@ -195,7 +196,8 @@ def explain_photo(photo_id: int, note: str, *, actor: Actor, session: Session) -
     row = session.get(VisitPhoto, photo_id)
     if row is None:
         raise NotFound("Foto tidak ditemukan.", code="unknown_photo")
-    _visit_for(row.visit_id, actor, session)
+    _, assignment = _visit_for(row.visit_id, actor, session)
+    verification.ensure_open(assignment, session)
     if len((note or "").strip()) < 10:
         raise InvalidInput("Tulis penjelasan minimal 10 karakter.", code="note_missing", field="catatan")
     before = row.note

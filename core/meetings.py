@@ -187,6 +187,10 @@ def update_meeting_field(meeting_id: int, fieldname: str, old, new, *, actor: Ac
     require(actor, Action.MEETING_RECORD, meeting.kelurahan_kode)
     if meeting.kind != "held":
         raise InvalidInput("Catatan 'tidak diadakan' tidak memiliki isian rapat.", code="meeting_not_held")
+    if meeting.status == "closed":
+        from core.workflow import ensure_editable
+
+        ensure_editable(meeting.id, session, "Catatan musyawarah")
     new_value, old_value = _parse_field(fieldname, new), _parse_field(fieldname, old)
     current = getattr(meeting, fieldname)
     if current == new_value:

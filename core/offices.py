@@ -20,6 +20,14 @@ FIELDS = ("nama_kantor", "alamat", "kode_pos", "telepon", "email", "nama_pimpina
           "pengganti_sebutan", "pengganti_nama", "pengganti_nip", "pengganti_jabatan")
 SEBUTAN = {"": "Pimpinan sendiri", "Plt.": "Plt. (pelaksana tugas)", "Plh.": "Plh. (pelaksana harian)",
            "a.n.": "a.n. (atas nama pimpinan)"}
+LIMITS = {"nama_kantor": 150, "alamat": 300, "kode_pos": 5, "telepon": 40, "email": 120, "nama_pimpinan": 120,
+          "nip_pimpinan": 30, "jabatan_pimpinan": 120, "pengganti_sebutan": 8, "pengganti_nama": 120,
+          "pengganti_nip": 30, "pengganti_jabatan": 120}
+LABELS = {"nama_kantor": "Nama kantor", "alamat": "Alamat", "kode_pos": "Kode pos", "telepon": "Telepon",
+          "email": "Email", "nama_pimpinan": "Nama pimpinan", "nip_pimpinan": "NIP pimpinan",
+          "jabatan_pimpinan": "Jabatan pimpinan", "pengganti_sebutan": "Sebutan pengganti",
+          "pengganti_nama": "Nama pejabat pengganti", "pengganti_nip": "NIP pejabat pengganti",
+          "pengganti_jabatan": "Jabatan pejabat pengganti"}
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_PIXELS = 4000
 
@@ -37,6 +45,10 @@ def get_profile(kode: str, *, session: Session) -> dict:
 
 def _check(values: dict) -> dict:
     """Clean the fields; a wrong NIP, email, postal code or an acting signer without a name is refused."""
+    for fieldname, limit in LIMITS.items():
+        if len(values[fieldname]) > limit:
+            raise InvalidInput(f"{LABELS[fieldname]} terlalu panjang ({len(values[fieldname])} karakter; paling "
+                               f"banyak {limit}).", code="field_too_long", field=fieldname)
     if values["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"]):
         raise InvalidInput("Alamat email kantor tidak valid.", code="email_invalid", field="email")
     for fieldname, label in (("nip_pimpinan", "NIP pimpinan"), ("pengganti_nip", "NIP pejabat pengganti")):

@@ -160,8 +160,21 @@ def _assignment_for(assignment_id: int, actor: Actor, session: Session) -> Assig
     return row
 
 
+def ensure_open(assignment: Assignment, session: Session) -> None:
+    """A visit belonging to a submitted batch is evidence already handed on: it is read-only until a revision."""
+    if assignment.proposal_id is None:
+        return
+    from core.models import Proposal
+    from core.workflow import ensure_editable
+
+    proposal = session.get(Proposal, assignment.proposal_id)
+    if proposal is not None:
+        ensure_editable(proposal.musyawarah_id, session, "Verifikasi lapangan keluarga ini")
+
+
 def start_visit(assignment_id: int, *, actor: Actor, session: Session, tanggal: date | None = None) -> dict:
     row = _assignment_for(assignment_id, actor, session)
+    ensure_open(row, session)
     existing = session.exec(select(Visit).where(Visit.assignment_id == row.id, Visit.status == "draft")).first()
     if existing:
         return visit_dict(existing)
@@ -233,6 +246,7 @@ def _clean(fieldname: str, value):
 
 def update_visit(visit_id: int, changes: dict, *, expected_version: int, actor: Actor, session: Session) -> dict:
     visit, assignment = _visit_for(visit_id, actor, session)
+    ensure_open(assignment, session)
     session.refresh(visit, with_for_update=True)
     if visit.status != "draft":
         raise InvalidInput("Kunjungan sudah diselesaikan.", code="visit_finished")
@@ -257,6 +271,7 @@ def finish_visit(visit_id: int, *, actor: Actor, session: Session) -> dict:
     from core.evidence import visit_flags
 
     visit, assignment = _visit_for(visit_id, actor, session)
+    ensure_open(assignment, session)
     if visit.status != "draft":
         raise InvalidInput("Kunjungan sudah diselesaikan.", code="visit_finished")
     if not visit.hasil:
