@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from core import accounts, demo_documents, demo_meeting, demo_register, demo_verification, offices, register
+from core import accounts, demo_documents, demo_meeting, demo_workflow, demo_register, demo_verification, offices, register
 from core.access import Actor
 from core.config import load_settings
 from core.models import RegisterImport, User
@@ -62,7 +62,8 @@ def seed(*, actor: Actor, session: Session) -> dict:
     meetings_created = demo_meeting.seed(session=session)
     visits = demo_verification.seed(session=session)
     documents_issued = demo_documents.seed(session=session)
-    return {"documents_finalised": documents_issued, "accounts_created": created, "offices_created": profiles, "registers_imported": registers,
+    batches = demo_workflow.seed(session=session)
+    return {"documents_finalised": documents_issued, "batches_created": batches, "accounts_created": created, "offices_created": profiles, "registers_imported": registers,
             "meetings_created": meetings_created, "visits_created": visits}
 
 

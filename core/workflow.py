@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -257,8 +257,12 @@ def waive_verification(proposal_id: int, reason: str, *, actor: Actor, session: 
 # ---------------------------------------------------------------- moves
 
 def act(batch_id: int, action: str, *, actor: Actor, session: Session, reason: str = "",
-        item_actions: dict[int, tuple[str, str]] | None = None, expected_state: str | None = None) -> dict:
-    """Make one move of the transition table; ``item_actions`` maps item ids to ("kembalikan"|"tolak", reason)."""
+        item_actions: dict[int, tuple[str, str]] | None = None, expected_state: str | None = None,
+        now: datetime | None = None) -> dict:
+    """Make one move of the transition table; ``item_actions`` maps item ids to ("kembalikan"|"tolak", reason).
+
+    ``now`` is for the demo and tests that replay a dated story; people always act at the current time."""
+    now = now or utcnow()
     batch = get_batch(batch_id, actor=actor, session=session, lock=True)
     if expected_state is not None and batch.state != expected_state:
         raise StaleEdit(f"Pengajuan ini baru saja berubah menjadi '{STATES[batch.state]}' oleh pengguna lain. "
@@ -277,12 +281,12 @@ def act(batch_id: int, action: str, *, actor: Actor, session: Session, reason: s
                            field="alasan")
     decided = _check_item_actions(batch, action, item_actions or {}, session)
     before = batch.state
-    details = _apply(batch, action, decided, reason, actor, session)
-    batch.state, batch.version, batch.state_changed_at = move.to, batch.version + 1, utcnow()
+    details = _apply(batch, action, decided, reason, actor, session, now)
+    batch.state, batch.version, batch.state_changed_at = move.to, batch.version + 1, now
     session.add(batch)
     session.add(BatchEvent(batch_id=batch.id, revision=batch.revision, action=action, from_state=before,
                            to_state=move.to, actor_username=actor.username, actor_role=str(actor.role),
-                           reason=reason, details=json.dumps(details, ensure_ascii=False)))
+                           reason=reason, details=json.dumps(details, ensure_ascii=False), at=now))
     session.flush()
     audit.record(session, actor, f"batch.{action}", object_type="batch", object_id=batch.uuid,
                  wilayah_kode=batch.kelurahan_kode, before={"status": before},
@@ -333,14 +337,14 @@ def _return_items(decided: dict[int, tuple[str, str]], level: str, session: Sess
             status=status, status_reason=why, status_level=level, updated_at=utcnow(), version=Proposal.version + 1))
 
 
-def _apply(batch: Batch, action: str, decided: dict, reason: str, actor: Actor, session: Session) -> dict:
+def _apply(batch: Batch, action: str, decided: dict, reason: str, actor: Actor, session: Session,
+           now: datetime) -> dict:
     """The move's effects on items, documents and revisions; returns what the event records."""
     if action == "ajukan":
         blockers = submission_blockers(batch, session)
         if blockers:
             raise TransitionRefused("Belum dapat diajukan: " + " ".join(b["pesan"] for b in blockers),
                                     code="submission_blocked")
-        now = utcnow()
         kota = wilayah.kota_code(batch.kelurahan_kode)
         batch.late = now.astimezone(WIB).date() > cutoff_date(batch.periode, kota, session)
         batch.submitted_at = now
@@ -357,10 +361,10 @@ def _apply(batch: Batch, action: str, decided: dict, reason: str, actor: Actor, 
         kept = [p.id for p in items(batch, session, ("diusulkan",)) if p.id not in decided]
         _set_items(kept, "diteruskan", session)
         _return_items(decided, "camat", session)
-        _record_bast_receipt(batch, actor, session)
+        _record_bast_receipt(batch, actor, session, now)
         return {"diteruskan": len(kept), "dikembalikan": len(decided)}
     if action == "kembalikan":
-        _record_bast_receipt(batch, actor, session)
+        _record_bast_receipt(batch, actor, session, now)
         return {}
     if action == "revisi":
         batch.revision += 1
@@ -382,11 +386,11 @@ def _apply(batch: Batch, action: str, decided: dict, reason: str, actor: Actor, 
     raise TransitionRefused(f"Tindakan '{action}' tidak dikenal.")
 
 
-def _record_bast_receipt(batch: Batch, actor: Actor, session: Session) -> None:
+def _record_bast_receipt(batch: Batch, actor: Actor, session: Session, now: datetime) -> None:
     subject = documents.subject_of("bast_kelurahan", {"meeting_id": batch.musyawarah_id})
     bast = documents.current("bast_kelurahan", subject, session)
     if bast is not None and not bast.received_at:
-        bast.received_by, bast.received_at, bast.version = actor.username, utcnow(), bast.version + 1
+        bast.received_by, bast.received_at, bast.version = actor.username, now, bast.version + 1
         session.add(bast)
 
 

@@ -173,7 +173,8 @@ def test_seed_demo_is_idempotent_and_demo_login_works(sqlite_only):
     second = muskel("seed-demo", "--json")
     assert second.returncode == 0, second.stderr
     assert as_json(second) == {"accounts_created": [], "offices_created": [], "registers_imported": [],
-                               "meetings_created": [], "visits_created": 0, "documents_finalised": []}
+                               "meetings_created": [], "visits_created": 0, "documents_finalised": [],
+                               "batches_created": []}
     assert counts(sqlite_only) == after_first
 
     users = as_json(muskel("user", "list", "--json"))
