@@ -98,6 +98,15 @@ def detail(batch_id: int, *, actor: Actor, session: Session) -> dict:
             "events": events(batch.id, session), "revisions": revisions(batch.id, session)}
 
 
+def record_view(batch_id: int, *, actor: Actor, session: Session) -> None:
+    """A reviewer opened a batch's by-name list: a bulk view of personal data, so it goes into the audit chain."""
+    from core import audit
+
+    batch = get_batch(batch_id, actor=actor, session=session)
+    audit.record(session, actor, "batch.viewed", object_type="batch", object_id=batch.uuid,
+                 wilayah_kode=batch.kelurahan_kode, after={"revisi": batch.revision, "status": batch.state})
+
+
 def events(batch_id: int, session: Session) -> list[dict]:
     return [{"revision": e.revision, "action": e.action, "from": e.from_state, "to": e.to_state,
              "oleh": e.actor_username, "peran": e.actor_role, "alasan": e.reason, "rincian": json.loads(e.details),
@@ -192,7 +201,8 @@ def inbox(*, actor: Actor, session: Session) -> list[dict]:
         for p in returned[:20]:
             who = "Walikota/Bupati" if p.status_level == "walikota" else "Camat"
             notes.append({"tingkat": "warning", "halaman": "pages/pengajuan.py",
-                          "pesan": f"Usulan KK {p.no_kk} ({p.nama_kepala}) {p.status} oleh {who}: {p.status_reason}"})
+                          "pesan": f"Usulan keluarga {p.nama_kepala} (KK {p.no_kk[:4]}••••••••{p.no_kk[-4:]}) "
+                                   f"{p.status} oleh {who}: {p.status_reason}"})
     elif role == Role.CAMAT:
         n = session.exec(select(sa.func.count(Batch.id)).where(scope_filter(Batch.kelurahan_kode, actor.wilayah_kode),
                                                                Batch.state == "diajukan")).one()

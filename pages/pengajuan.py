@@ -7,7 +7,7 @@ import streamlit as st
 from core import batch_views, db, meetings, workflow
 from core.access import Role
 from core.timefmt import waktu
-from ui import widgets
+from ui import packages as ui_packages, widgets
 
 actor = widgets.require_page("pages/pengajuan.py", Role.OPERATOR, Role.LURAH)
 kel = actor.wilayah_kode
@@ -88,6 +88,8 @@ elif state == "dikembalikan":
         st.error(f"Alasan Camat: {last['alasan']}")
     if st.button("Buka revisi untuk diperbaiki", type="primary", key="revise_go", icon=":material/edit:"):
         do("revisi")
+
+ui_packages.export_panel(batch_id, actor)
 
 st.subheader("Usulan dalam pengajuan")
 rows = [{"No KK": i["no_kk"], "Kepala keluarga": i["nama_kepala"], "Jenis": i["jenis"],

@@ -34,6 +34,7 @@ with tab_queue:
                               selection_mode="single-row", key="kota_queue")
         if picked and picked.selection.rows:
             chosen = rows[picked.selection.rows[0]]
+            review.note_view(chosen["id"], actor)
             with db.session_scope() as s:
                 batch = batch_views.detail(chosen["id"], actor=actor, session=s)
             st.subheader(f"Kel. {batch['kelurahan']} · {batch['state_label']}")

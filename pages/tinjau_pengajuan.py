@@ -6,13 +6,14 @@ import streamlit as st
 
 from core import batch_views, db, workflow
 from core.access import Role
-from ui import review, widgets
+from ui import packages as ui_packages, review, widgets
 
 actor = widgets.require_page("pages/tinjau_pengajuan.py", Role.CAMAT)
 st.title("Tinjau pengajuan kelurahan")
 st.caption("Periksa setiap usulan beserta temuan dan foto lapangannya. Kembalikan usulan yang bermasalah dengan "
            "alasan; sisanya diteruskan kepada Walikota/Bupati. Penerimaan BAST dari kelurahan tercatat saat Anda "
            "bertindak.")
+ui_packages.import_panel(actor)
 c1, c2 = st.columns(2)
 periode = c1.text_input("Periode (YYYY-MM, kosongkan untuk semua)", key="q_period")
 states = c2.multiselect("Status", list(workflow.STATES), default=["diajukan"], format_func=workflow.STATES.get,
@@ -32,6 +33,7 @@ if not (picked and picked.selection.rows):
     st.caption("Pilih satu pengajuan pada tabel untuk meninjaunya.")
     st.stop()
 chosen = rows[picked.selection.rows[0]]
+review.note_view(chosen["id"], actor)
 with db.session_scope() as s:
     batch = batch_views.detail(chosen["id"], actor=actor, session=s)
 

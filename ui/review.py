@@ -15,6 +15,18 @@ from ui import photos as ui_photos
 DECISION_LABEL = {"kembalikan": "Dikembalikan", "tolak": "Ditolak"}
 
 
+def note_view(batch_id: int, actor: Actor) -> None:
+    """Audit the first opening of a batch's by-name list in this browser session (not every rerun)."""
+    seen = st.session_state.setdefault("_batches_viewed", set())
+    if batch_id in seen:
+        return
+    from core import batch_views
+
+    with db.session_scope() as s:
+        batch_views.record_view(batch_id, actor=actor, session=s)
+    seen.add(batch_id)
+
+
 def _slot(batch: dict) -> str:
     return f"review.{batch['id']}.{batch['version']}"
 
