@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import batch_views, db, home
+from core import batch_views, db, home, period_steps
+from core.access import Role
 from core.audit_labels import action_text
 from core.timefmt import tanggal_hari, utcnow, waktu
 from ui import widgets
@@ -27,6 +28,24 @@ if waiting:
                                             "Tinjau pengajuan", "pages/pengesahan.py": "Pengesahan",
                                             "pages/hasil_pengesahan.py": "Hasil pengesahan"}.get(path, path),
                      icon=":material/arrow_forward:")
+
+ICON = {period_steps.DONE: ":material/check_circle:", period_steps.ACTIVE: ":material/pending:",
+        period_steps.WAITING: ":material/radio_button_unchecked:", period_steps.ATTENTION: ":material/error:"}
+if actor.role in (Role.OPERATOR, Role.LURAH):
+    from datetime import datetime
+
+    from core.timefmt import WIB
+
+    st.subheader("Langkah periode ini")
+    periode = st.text_input("Periode (YYYY-MM)", value=datetime.now(WIB).strftime("%Y-%m"), key="home_period")
+    with widgets.user_errors():
+        with db.session_scope() as s:
+            steps = period_steps.steps(actor.wilayah_kode, periode, actor=actor, session=s)
+        for n, step in enumerate(steps, 1):
+            left_col, right_col = st.columns([5, 1], vertical_alignment="center")
+            left_col.markdown(f"{ICON[step.state]} **{n}. {step.title}** — {step.state}  \n{step.detail}")
+            if step.state in (period_steps.ACTIVE, period_steps.ATTENTION):
+                right_col.page_link(step.page, label="Kerjakan", icon=":material/arrow_forward:")
 
 col1, col2, col3 = st.columns(3)
 col1.metric("Kode wilayah (Kemendagri)", info["wilayah"]["kode"], help=info["wilayah"]["nama"])
