@@ -47,6 +47,11 @@ if actor.role in (Role.OPERATOR, Role.LURAH):
             if step.state in (period_steps.ACTIVE, period_steps.ATTENTION):
                 right_col.page_link(step.page, label="Kerjakan", icon=":material/arrow_forward:")
 
+from ui import dashboard as ui_dashboard  # noqa: E402 - after the steps, which set the period
+
+with widgets.user_errors():
+    ui_dashboard.show(actor)
+
 col1, col2, col3 = st.columns(3)
 col1.metric("Kode wilayah (Kemendagri)", info["wilayah"]["kode"], help=info["wilayah"]["nama"])
 col2.metric("Kelurahan dalam wilayah", info["kelurahan_dalam_wilayah"])
