@@ -57,6 +57,7 @@ ACTION_TEXT = {
     "proposal.verification_waived": "Mengecualikan verifikasi lapangan",
     "register.imported": "Mengimpor data DTSEN",
     "report.duplicates": "Menyusun laporan data ganda",
+    "report.quarterly_xlsx": "Mengunduh angka laporan triwulan",
     "result.exported": "Mengunduh hasil pengesahan",
     "verification.assigned": "Menugaskan verifikasi",
     "verification.location_set": "Menetapkan lokasi keluarga",

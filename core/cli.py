@@ -332,6 +332,35 @@ def cmd_report_duplicates(args, out: Output) -> int:
     return EXIT_OK
 
 
+def cmd_report_triwulan(args, out: Output) -> int:
+    """The quarterly report: a PDF (finalised and registered — the issuing Camat or Walikota/Bupati) or an XLSX."""
+    from pathlib import Path
+
+    from core import documents, quarterly
+
+    target = Path(args.out)
+    if target.suffix.lower() not in (".pdf", ".xlsx"):
+        raise InvalidInput("--out harus berakhiran .pdf atau .xlsx.", code="out_suffix", field="out")
+    key = {"kode": args.wilayah, "tahun": args.tahun, "triwulan": args.triwulan}
+    with db.session_scope(_ready_engine()) as session:
+        actor = _acting(args, session)
+        if target.suffix.lower() == ".xlsx":
+            data = quarterly.xlsx(args.wilayah, args.tahun, args.triwulan, actor=actor, session=session)
+            result = {"out": args.out, "format": "xlsx"}
+        else:
+            subject = documents.subject_of("laporan_triwulan", key)
+            existing = documents.current("laporan_triwulan", subject, session)
+            doc = documents.document_dict(existing) if existing else documents.finalise(
+                "laporan_triwulan", key, actor=actor, session=session)
+            data, _, _ = documents.download(doc["id"], actor=actor, session=session)
+            result = {"out": args.out, "format": "pdf", "nomor": doc["nomor"], "kode": doc["kode"],
+                      "sha256": doc["sha256"], "sudah_ada": existing is not None}
+    target.write_bytes(data)
+    out.result(result, f"Laporan triwulan ditulis ke {args.out}" + (
+        f" (Nomor {result['nomor']}, kode verifikasi {result['kode']})" if result["format"] == "pdf" else "") + ".")
+    return EXIT_OK
+
+
 def _passphrase() -> str:
     line = sys.stdin.readline().rstrip("\r\n")
     if not line:
@@ -429,6 +458,14 @@ def build_parser() -> argparse.ArgumentParser:
     dup.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
     dup.add_argument("--out", required=True, metavar="FILE.csv")
     dup.add_argument("--periode", metavar="YYYY-MM")
+
+    tw = command("triwulan", cmd_report_triwulan, "laporan triwulan kecamatan/kota (PDF final terdaftar, atau XLSX)",
+                 report)
+    tw.add_argument("--wilayah", required=True, metavar="CODE")
+    tw.add_argument("--tahun", required=True, type=int, metavar="YYYY")
+    tw.add_argument("--triwulan", required=True, type=int, choices=[1, 2, 3, 4], metavar="N")
+    tw.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+    tw.add_argument("--out", required=True, metavar="FILE.pdf|FILE.xlsx")
 
     exp = command("export-package", cmd_export_package, "tulis paket pengajuan (ZIP) untuk jalur luring/arsip")
     exp.add_argument("batch_id", type=int, metavar="BATCH_ID")

@@ -372,3 +372,54 @@ def pengesahan_doc(kota: str, periode: str, session: Session, *, nomor: str | No
     summary["kelurahan_count"] = len(meetings)
     summary["susulan"] = susulan
     return Assembled(content, pengesahan, f"Pengesahan {kota_row.nama} {periode}", summary, [b.id for b in batches])
+
+
+def laporan_triwulan_doc(kode: str, tahun: int, triwulan: int, session: Session, *, nomor: str | None,
+                         verify_url: str, on: date) -> Assembled:
+    from core import quarterly
+    from core.doc_pdf_report import laporan
+
+    f = quarterly.figures(kode, tahun, triwulan, session)
+    place = wilayah.get(session, kode)
+    level = "KECAMATAN " + place.nama.upper() if place.tingkat == "kecamatan" else place.nama.upper()
+    roman = ("I", "II", "III", "IV")[triwulan - 1]
+    month_names = [dc.periode_label(p) for p in f["periods"]]
+    jenis_rows = [["Jenis usulan", "Usulan", "KK", "Jiwa"]] + [
+        [JENIS[key], str(f["jenis"].get(key, {}).get("usulan", 0)), str(f["jenis"].get(key, {}).get("kk", 0)),
+         str(f["jenis"].get(key, {}).get("jiwa", 0))] for key in JENIS]
+    status_labels = {"diusulkan": "Masih di kelurahan/Camat", "diteruskan": "Diteruskan ke Walikota/Bupati",
+                     "disahkan": "Disahkan", "dikembalikan": "Dikembalikan", "ditolak": "Ditolak"}
+    content = {
+        "letterhead": dc.letterhead(kode, session),
+        "title_lines": [f"LAPORAN TRIWULAN {roman} TAHUN {tahun}", "PELAKSANAAN MUSYAWARAH KELURAHAN DAN USULAN "
+                        "DATA SASARAN", level],
+        "nomor": nomor,
+        "pembuka": f"Laporan ini memuat pelaksanaan musyawarah kelurahan dan usulan data sasaran serta pemutakhiran "
+                   f"DTSEN di {place.nama} pada {', '.join(month_names)}, sebagaimana diamanatkan Instruksi "
+                   f"Gubernur tentang pelaporan setiap tiga bulan.",
+        "periods": f["periods"],
+        "kelurahan_rows": [["Kecamatan", "Kelurahan"] + month_names] + [
+            [r["kecamatan"], r["kelurahan"]] + [r[p] for p in f["periods"]] for r in f["kelurahan"]],
+        "jenis_rows": jenis_rows,
+        "jenis_chart": [(JENIS[key], f["jenis"].get(key, {}).get("kk", 0)) for key in JENIS],
+        "alasan_rows": ([["Alasan", "KK", "Jiwa"]] + [[NONAKTIF_REASONS.get(k, k), str(v["kk"]), str(v["jiwa"])]
+                                                     for k, v in f["alasan"].items()]) if f["alasan"] else None,
+        "program_chart": list(f["program"].items()),
+        "status_rows": [["Keadaan usulan", "KK", "Jiwa"]] + [
+            [status_labels.get(k, k), str(v["kk"]), str(v["jiwa"])] for k, v in f["status"].items()],
+        "reason_rows": [["Status", "Tingkat", "Alasan", "Usulan"]] + [
+            [r["status"], r["tingkat"], r["alasan"], str(r["usulan"])] for r in f["alasan_pengembalian"]],
+        "verification_rows": [["Uraian", "Jumlah"], ["Keluarga selesai diverifikasi di lapangan",
+                                                     str(f["keluarga_diverifikasi"])]]
+        + [[f"Foto dengan temuan {code}", str(n)] for code, n in f["temuan_foto"].items()],
+        "candidate_rows": [["Uraian", "Jumlah"],
+                           ["Kandidat exclusion error (miskin, belum terdata/desil tinggi)",
+                            str(f["kandidat"].get("kandidat_exclusion_error", 0))],
+                           ["Kandidat inclusion error (desil rendah, kondisi mampu)",
+                            str(f["kandidat"].get("kandidat_inclusion_error", 0))]],
+        "place_date": f"Jakarta, {tanggal(on)}", "signer": dc.signer(kode, session), "verify_url": verify_url,
+    }
+    total = {"kk": sum(v["kk"] for v in f["jenis"].values()), "jiwa": sum(v["jiwa"] for v in f["jenis"].values()),
+             "jenis": {k: v for k, v in f["jenis"].items()}}
+    summary = _summary("laporan_triwulan", kode, f"{tahun}-Q{triwulan}", total, session)
+    return Assembled(content, laporan, f"Laporan Triwulan {roman} {tahun} {place.nama}", summary, [])

@@ -24,9 +24,10 @@ DOC_TYPES = {
     "bast_kelurahan": "BAST Lurah kepada Camat",
     "bast_kecamatan": "BAST Camat kepada Walikota/Bupati",
     "pengesahan": "Pengesahan Walikota/Bupati",
+    "laporan_triwulan": "Laporan Triwulan",
 }
 SHORT = {"berita_acara": "BA", "sptjm": "SPTJM", "bast_kelurahan": "BAST", "bast_kecamatan": "BAST",
-         "pengesahan": "PENGESAHAN"}
+         "pengesahan": "PENGESAHAN", "laporan_triwulan": "LAP-TW"}
 PLACEHOLDERS = ("nomor", "kode_kelurahan", "kode_kecamatan", "kode_kota", "kode_wilayah", "bulan_romawi", "bulan",
                 "tahun")
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")

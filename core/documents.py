@@ -29,6 +29,7 @@ LABELS = doc_numbers.DOC_TYPES
 KELURAHAN_TYPES = ("berita_acara", "sptjm", "bast_kelurahan")
 FINALISER = {"berita_acara": Role.LURAH, "sptjm": Role.LURAH, "bast_kelurahan": Role.LURAH,
              "bast_kecamatan": Role.CAMAT, "pengesahan": Role.WALIKOTA}
+REPORT_TYPES = ("laporan_triwulan",)  # issued by the Camat for a kecamatan, the Walikota/Bupati for a kota
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
 SCAN_MAX_BYTES = 20 * 1024 * 1024
 
@@ -83,6 +84,9 @@ def _assemble(doc_type: str, key: dict, session: Session, *, nomor: str | None, 
         return da.bast_kelurahan_doc(meeting, session, nomor=nomor, verify_url=url, on=on, ba=ba, sptjm_doc_row=sp,
                                      data_sha=data_file[0], data_name=data_file[1],
                                      package_sha=latest_manifest_hash(batch, session) if batch else "")
+    if doc_type == "laporan_triwulan":
+        return da.laporan_triwulan_doc(key["kode"], int(key["tahun"]), int(key["triwulan"]), session, nomor=nomor,
+                                       verify_url=url, on=on)
     if doc_type == "bast_kecamatan":
         return da.bast_kecamatan_doc(key["kode"], key["periode"], session, nomor=nomor, verify_url=url, on=on,
                                      batches=forwardable_batches(key["kode"], key["periode"], session))
@@ -98,12 +102,16 @@ def _office(doc_type: str, key: dict, session: Session) -> tuple[str, str, str]:
         if meeting is None:
             raise NotFound("Musyawarah tidak ditemukan.", code="unknown_meeting")
         return meeting.kelurahan_kode, meeting.kelurahan_kode, meeting.periode
+    if doc_type in REPORT_TYPES:
+        return key["kode"], "", f"{int(key['tahun'])}-Q{int(key['triwulan'])}"
     return key["kode"], "", key["periode"]
 
 
 def subject_of(doc_type: str, key: dict) -> str:
     if doc_type in KELURAHAN_TYPES:
         return _subject_meeting(key["meeting_id"])
+    if doc_type in REPORT_TYPES:
+        return f"triwulan:{key['kode']}:{int(key['tahun'])}-Q{int(key['triwulan'])}"
     level = "kecamatan" if doc_type == "bast_kecamatan" else "kota"
     return f"{level}:{key['kode']}:{key['periode']}"
 
@@ -115,6 +123,13 @@ def _check_type(doc_type: str, key: dict, session: Session) -> None:
         raise InvalidInput("BAST Camat dibuat untuk satu kecamatan.", code="not_kecamatan")
     if doc_type == "pengesahan" and wilayah.get(session, key["kode"]).tingkat not in ("kota", "kabupaten"):
         raise InvalidInput("Pengesahan dibuat untuk satu kota/kabupaten.", code="not_kota")
+    if doc_type in REPORT_TYPES:
+        from core.quarterly import months
+
+        months(int(key["tahun"]), int(key["triwulan"]))
+        if wilayah.get(session, key["kode"]).tingkat not in ("kecamatan", "kota", "kabupaten"):
+            raise InvalidInput("Laporan triwulan dibuat untuk satu kecamatan atau kota/kabupaten.",
+                               code="not_report_level")
 
 
 def draft(doc_type: str, key: dict, *, actor: Actor, session: Session, on: date | None = None) -> bytes:
@@ -147,6 +162,11 @@ def blank_attendance(meeting_id: int, *, actor: Actor, session: Session) -> byte
 
 def _require_finaliser(doc_type: str, office: str, actor: Actor) -> None:
     require(actor, Action.DOCUMENT_FINALISE, office)
+    if doc_type in REPORT_TYPES:
+        if Role(actor.role) not in (Role.CAMAT, Role.WALIKOTA) or actor.wilayah_kode != office:
+            raise AccessDenied("Laporan triwulan difinalkan oleh Camat (kecamatan) atau Walikota/Bupati (kota) "
+                               "untuk wilayahnya sendiri.")
+        return
     if Role(actor.role) != FINALISER[doc_type] or actor.wilayah_kode != office:
         raise AccessDenied(f"{LABELS[doc_type]} hanya dapat difinalkan oleh "
                            f"{'Lurah' if FINALISER[doc_type] == Role.LURAH else FINALISER[doc_type].value.title()} "
@@ -232,7 +252,7 @@ def finalise(doc_type: str, key: dict, *, actor: Actor, session: Session, replac
     office, kelurahan, periode = _office(doc_type, key, session)
     _require_finaliser(doc_type, office, actor)
     subject = subject_of(doc_type, key)
-    previous = current(doc_type, subject, session) if doc_type in KELURAHAN_TYPES else None
+    previous = current(doc_type, subject, session) if doc_type in KELURAHAN_TYPES + REPORT_TYPES else None
     if doc_type in KELURAHAN_TYPES:
         from core.workflow import ensure_editable
 

@@ -32,6 +32,7 @@ TEKS_DOKUMEN = ("pages/teks_dokumen.py", "Teks & nomor dokumen", ":material/edit
 PENGAJUAN = ("pages/pengajuan.py", "Pengajuan", ":material/send:")
 TINJAU = ("pages/tinjau_pengajuan.py", "Tinjau pengajuan", ":material/fact_check:")
 HASIL = ("pages/hasil_pengesahan.py", "Hasil pengesahan", ":material/download:")
+LAPORAN_TRIWULAN = ("pages/laporan_triwulan.py", "Laporan triwulan", ":material/summarize:")
 CEK_DOKUMEN = ("pages/cek_dokumen.py", "Cek keaslian dokumen", ":material/verified:")
 PUBLIC = [CEK_DOKUMEN]  # reachable without logging in (the QR code on every final document leads here)
 
@@ -48,8 +49,8 @@ PAGES_BY_ROLE: dict[Role, dict[str, list[tuple[str, str, str]]]] = {
     Role.OPERATOR: _KELURAHAN,
     Role.LURAH: _KELURAHAN,
     Role.PETUGAS: _PETUGAS,  # field officers see only their assigned families
-    Role.CAMAT: {**_READERS, "Pengajuan": [TINJAU, DOKUMEN_KECAMATAN]},
-    Role.WALIKOTA: {**_READERS, "Pengajuan": [PENGESAHAN, HASIL], "Aturan": [ATURAN_KOTA]},
+    Role.CAMAT: {**_READERS, "Pengajuan": [TINJAU, DOKUMEN_KECAMATAN, LAPORAN_TRIWULAN]},
+    Role.WALIKOTA: {**_READERS, "Pengajuan": [PENGESAHAN, HASIL, LAPORAN_TRIWULAN], "Aturan": [ATURAN_KOTA]},
     Role.DINSOS: {**_READERS, "Hasil": [HASIL]},
     Role.AUDITOR: {**_READERS, "Audit": [LOG_AUDIT]},
     Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR, TEKS_DOKUMEN]},

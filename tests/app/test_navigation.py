@@ -24,9 +24,10 @@ EXPECTED_PAGES = {
     "operator": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF + KELURAHAN_DOCS,
     "lurah": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF + KELURAHAN_DOCS,
     "petugas": COMMON + ["pages/kunjungan.py"],
-    "camat": COMMON + REGISTER_READ + ["pages/peta.py", "pages/tinjau_pengajuan.py", "pages/dokumen_kecamatan.py"],
+    "camat": COMMON + REGISTER_READ + ["pages/peta.py", "pages/tinjau_pengajuan.py", "pages/dokumen_kecamatan.py",
+                                       "pages/laporan_triwulan.py"],
     "walikota": COMMON + REGISTER_READ + ["pages/peta.py", "pages/pengesahan.py", "pages/hasil_pengesahan.py",
-                                          "pages/aturan_kota.py"],
+                                          "pages/aturan_kota.py", "pages/laporan_triwulan.py"],
     "dinsos": COMMON + REGISTER_READ + ["pages/peta.py", "pages/hasil_pengesahan.py"],
     "auditor": COMMON + REGISTER_READ + ["pages/peta.py", "pages/log_audit.py"],
     "admin": COMMON + ["pages/kelola_akun.py", "pages/profil_kantor.py", "pages/teks_dokumen.py"],
@@ -44,7 +45,8 @@ TITLE = {"pages/wilayah_saya.py": "Wilayah saya", "pages/akun_saya.py": "Akun sa
          "pages/cek_dokumen.py": "Cek keaslian dokumen Muskel", "pages/dokumen.py": "Dokumen musyawarah",
          "pages/dokumen_kecamatan.py": "Dokumen kecamatan", "pages/pengesahan.py": "Pengesahan",
          "pages/teks_dokumen.py": "Teks & nomor dokumen", "pages/pengajuan.py": "Pengajuan ke Camat",
-         "pages/tinjau_pengajuan.py": "Tinjau pengajuan kelurahan", "pages/hasil_pengesahan.py": "Hasil pengesahan"}
+         "pages/tinjau_pengajuan.py": "Tinjau pengajuan kelurahan", "pages/hasil_pengesahan.py": "Hasil pengesahan",
+         "pages/laporan_triwulan.py": "Laporan triwulan"}
 MATRAMAN = ["Pisangan Baru", "Utan Kayu Utara", "Kayu Manis", "Palmeriam", "Kebon Manggis", "Utan Kayu Selatan"]
 PULO_GADUNG = ["Pulo Gadung", "Pisangan Timur", "Cipinang", "Jatinegara Kaum", "Rawamangun", "Kayu Putih", "Jati"]
 
@@ -56,7 +58,8 @@ def test_every_page_file_is_known_to_this_test():
                               | {"pages/aturan_kota.py", "pages/log_audit.py", "pages/kelola_akun.py",
                                  "pages/profil_kantor.py", "pages/dokumen_kecamatan.py", "pages/pengesahan.py",
                                  "pages/teks_dokumen.py", "pages/masuk.py", "pages/ganti_kata_sandi.py",
-                                 "pages/tinjau_pengajuan.py", "pages/hasil_pengesahan.py"})
+                                 "pages/tinjau_pengajuan.py", "pages/hasil_pengesahan.py",
+                                 "pages/laporan_triwulan.py"})
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED_PAGES))
