@@ -20,38 +20,47 @@ from core.workflow import batch_dict, cutoff_date, get_batch, items, missing_ver
 BATCH_ITEM_STATES = ("diusulkan", "diteruskan", "disahkan")
 
 
-def _counts_by_batch(batch_ids: list[int], session: Session) -> dict[int, dict]:
-    """KK and jiwa per batch and per type of the items still in each batch — one grouped query."""
-    out: dict[int, dict] = {bid: {"kk": 0, "jiwa": 0, "per_jenis": {}, "usulan": 0} for bid in batch_ids}
-    if not batch_ids:
+def _counts_by_batch(batches: list[Batch], session: Session) -> dict[int, dict]:
+    """KK and jiwa per batch and per type of the items still in each batch, in four grouped queries that start
+    from the batches' meetings (an index lookup) rather than from every proposal ever made."""
+    out: dict[int, dict] = {b.id: {"kk": 0, "jiwa": 0, "per_jenis": {}, "usulan": 0} for b in batches}
+    by_meeting = {b.musyawarah_id: b.id for b in batches}
+    if not by_meeting:
         return out
-    base = (select(Batch.id, Proposal.jenis, sa.func.count(sa.distinct(Proposal.id)),
-                   sa.func.count(sa.distinct(Proposal.no_kk)), sa.func.count(sa.distinct(ProposalMember.nik)))
-            .join(Proposal, Proposal.musyawarah_id == Batch.musyawarah_id)
-            .join(ProposalMember, ProposalMember.proposal_id == Proposal.id, isouter=True)
-            .where(Batch.id.in_(batch_ids), Proposal.keputusan == "disepakati",
-                   Proposal.status.in_(BATCH_ITEM_STATES)))
-    for bid, jenis, n, kk, jiwa in session.exec(base.group_by(Batch.id, Proposal.jenis)):
-        out[bid]["per_jenis"][jenis] = {"kk": kk, "jiwa": jiwa}
-        out[bid]["usulan"] += n
-    totals = (select(Batch.id, sa.func.count(sa.distinct(Proposal.no_kk)), sa.func.count(sa.distinct(ProposalMember.nik)))
-              .join(Proposal, Proposal.musyawarah_id == Batch.musyawarah_id)
-              .join(ProposalMember, ProposalMember.proposal_id == Proposal.id, isouter=True)
-              .where(Batch.id.in_(batch_ids), Proposal.keputusan == "disepakati",
-                     Proposal.status.in_(BATCH_ITEM_STATES)).group_by(Batch.id))
-    for bid, kk, jiwa in session.exec(totals):
-        out[bid]["kk"], out[bid]["jiwa"] = kk, jiwa
+    meetings = list(by_meeting)
+    live = sa.and_(Proposal.musyawarah_id.in_(meetings), Proposal.keputusan == "disepakati",
+                   Proposal.status.in_(BATCH_ITEM_STATES))
+    for mid, jenis, n, kk in session.exec(
+            select(Proposal.musyawarah_id, Proposal.jenis, sa.func.count(Proposal.id),
+                   sa.func.count(sa.distinct(Proposal.no_kk))).where(live)
+            .group_by(Proposal.musyawarah_id, Proposal.jenis)):
+        slot = out[by_meeting[mid]]
+        slot["per_jenis"][jenis] = {"kk": kk, "jiwa": 0}
+        slot["usulan"] += n
+    for mid, jenis, jiwa in session.exec(
+            select(Proposal.musyawarah_id, Proposal.jenis, sa.func.count(sa.distinct(ProposalMember.nik)))
+            .join(ProposalMember, ProposalMember.proposal_id == Proposal.id).where(live)
+            .group_by(Proposal.musyawarah_id, Proposal.jenis)):
+        out[by_meeting[mid]]["per_jenis"][jenis]["jiwa"] = jiwa
+    for mid, kk in session.exec(select(Proposal.musyawarah_id, sa.func.count(sa.distinct(Proposal.no_kk)))
+                                .where(live).group_by(Proposal.musyawarah_id)):
+        out[by_meeting[mid]]["kk"] = kk
+    for mid, jiwa in session.exec(select(Proposal.musyawarah_id, sa.func.count(sa.distinct(ProposalMember.nik)))
+                                  .join(ProposalMember, ProposalMember.proposal_id == Proposal.id).where(live)
+                                  .group_by(Proposal.musyawarah_id)):
+        out[by_meeting[mid]]["jiwa"] = jiwa
     return out
 
 
-def _open_flags_by_batch(batch_ids: list[int], session: Session) -> dict[int, int]:
-    if not batch_ids:
+def _open_flags_by_batch(batches: list[Batch], session: Session) -> dict[int, int]:
+    by_meeting = {b.musyawarah_id: b.id for b in batches}
+    if not by_meeting:
         return {}
-    stmt = (select(Batch.id, sa.func.count(Flag.id)).join(Proposal, Proposal.musyawarah_id == Batch.musyawarah_id)
-            .join(Flag, Flag.proposal_id == Proposal.id)
-            .where(Batch.id.in_(batch_ids), Flag.status == "open", Proposal.status.in_(BATCH_ITEM_STATES))
-            .group_by(Batch.id))
-    return dict(session.exec(stmt).all())
+    stmt = (select(Proposal.musyawarah_id, sa.func.count(Flag.id)).join(Flag, Flag.proposal_id == Proposal.id)
+            .where(Proposal.musyawarah_id.in_(list(by_meeting)), Flag.status == "open",
+                   Proposal.status.in_(BATCH_ITEM_STATES))
+            .group_by(Proposal.musyawarah_id))
+    return {by_meeting[mid]: n for mid, n in session.exec(stmt)}
 
 
 def queue(scope_kode: str, *, actor: Actor, session: Session, periode: str | None = None,
@@ -66,9 +75,8 @@ def queue(scope_kode: str, *, actor: Actor, session: Session, periode: str | Non
     if states:
         stmt = stmt.where(Batch.state.in_(states))
     batches = list(session.exec(stmt.order_by(Batch.kelurahan_kode, Batch.periode)))
-    ids = [b.id for b in batches]
-    counts = _counts_by_batch(ids, session)
-    flags = _open_flags_by_batch(ids, session)
+    counts = _counts_by_batch(batches, session)
+    flags = _open_flags_by_batch(batches, session)
     codes = {b.kelurahan_kode for b in batches}
     names = {w.kode: w for w in session.exec(select(Wilayah).where(Wilayah.kode.in_(codes or {""})))}
     parents = {w.kode: w.nama for w in session.exec(select(Wilayah).where(

@@ -328,6 +328,9 @@ def correct_member(member_id: int, changes: dict, *, actor: Actor, session: Sess
     item = session.get(Proposal, member.proposal_id)
     meeting = get_meeting(item.musyawarah_id, actor=actor, session=session)
     require(actor, Action.MEETING_RECORD, meeting.kelurahan_kode)
+    from core.workflow import ensure_editable
+
+    ensure_editable(meeting.id, session, "Data anggota usulan ini")
     before = {"nama": member.nama, "tanggal_lahir": member.tanggal_lahir, "jenis_kelamin": member.jenis_kelamin}
     nama = str(changes.get("nama", member.nama) or "").strip()
     if not nama:

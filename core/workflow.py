@@ -126,6 +126,13 @@ def items(batch: Batch, session: Session, statuses: tuple[str, ...] | None = Non
     return list(session.exec(stmt.order_by(Proposal.urutan)))
 
 
+def item_ids(batch: Batch, session: Session, statuses: tuple[str, ...]) -> list[int]:
+    """The ids of the batch's items in some states (moves touch thousands of items without loading them)."""
+    return list(session.exec(select(Proposal.id).where(
+        Proposal.musyawarah_id == batch.musyawarah_id, Proposal.keputusan == "disepakati",
+        Proposal.status != "dibatalkan", Proposal.status.in_(statuses)).order_by(Proposal.urutan)))
+
+
 # ---------------------------------------------------------------- cut-off date
 
 def cutoff_day(kota_kode: str, session: Session) -> int:
@@ -302,7 +309,7 @@ def _check_item_actions(batch: Batch, action: str, item_actions: dict[int, tuple
     if not allowed:
         raise InvalidInput("Tindakan per usulan hanya pada 'Teruskan' dan 'Sahkan'.", code="item_actions_not_allowed")
     open_state = "diusulkan" if action == "teruskan" else "diteruskan"
-    open_ids = {p.id for p in items(batch, session, (open_state,))}
+    open_ids = set(item_ids(batch, session, (open_state,)))
     clean = {}
     for item_id, (what, why) in item_actions.items():
         if item_id not in open_ids:
@@ -321,20 +328,27 @@ def _check_item_actions(batch: Batch, action: str, item_actions: dict[int, tuple
 
 
 def _set_items(ids: list[int], status: str, session: Session, *, level: str = "", reason: str | None = None) -> None:
+    table = Proposal.__table__
     for start in range(0, len(ids), 1000):
-        values = {"status": status, "updated_at": utcnow(), "version": Proposal.version + 1}
+        values = {"status": status, "updated_at": utcnow(), "version": table.c.version + 1}
         if level:
             values["status_level"] = level
         if reason is not None:
             values["status_reason"] = reason
-        session.execute(sa.update(Proposal).where(Proposal.id.in_(ids[start:start + 1000])).values(**values))
+        session.connection().execute(table.update().where(table.c.id.in_(ids[start:start + 1000])).values(**values))
 
 
 def _return_items(decided: dict[int, tuple[str, str]], level: str, session: Session) -> None:
-    for item_id, (what, why) in decided.items():
-        status = "dikembalikan" if what == "kembalikan" else "ditolak"
-        session.execute(sa.update(Proposal).where(Proposal.id == item_id).values(
-            status=status, status_reason=why, status_level=level, updated_at=utcnow(), version=Proposal.version + 1))
+    """One executemany for all returns (row by row through the ORM costs a second per hundred)."""
+    if not decided:
+        return
+    table = Proposal.__table__
+    statement = (table.update().where(table.c.id == sa.bindparam("item_id"))
+                 .values(status=sa.bindparam("new_status"), status_reason=sa.bindparam("why"), status_level=level,
+                         updated_at=utcnow(), version=table.c.version + 1))
+    session.connection().execute(statement, [
+        {"item_id": item_id, "new_status": "dikembalikan" if what == "kembalikan" else "ditolak", "why": why}
+        for item_id, (what, why) in decided.items()])
 
 
 def _apply(batch: Batch, action: str, decided: dict, reason: str, actor: Actor, session: Session,
@@ -349,7 +363,7 @@ def _apply(batch: Batch, action: str, decided: dict, reason: str, actor: Actor, 
         batch.late = now.astimezone(WIB).date() > cutoff_date(batch.periode, kota, session)
         batch.submitted_at = now
         _snapshot(batch, session)
-        return {"terlambat": batch.late, "usulan": len(items(batch, session, ("diusulkan",)))}
+        return {"terlambat": batch.late, "usulan": len(item_ids(batch, session, ("diusulkan",)))}
     if action == "tarik":
         last = session.exec(select(BatchEvent).where(BatchEvent.batch_id == batch.id)
                             .order_by(BatchEvent.id.desc())).first()
@@ -358,7 +372,7 @@ def _apply(batch: Batch, action: str, decided: dict, reason: str, actor: Actor, 
                                     code="reviewer_acted")
         return {}
     if action == "teruskan":
-        kept = [p.id for p in items(batch, session, ("diusulkan",)) if p.id not in decided]
+        kept = [i for i in item_ids(batch, session, ("diusulkan",)) if i not in decided]
         _set_items(kept, "diteruskan", session)
         _return_items(decided, "camat", session)
         _record_bast_receipt(batch, actor, session, now)
@@ -371,16 +385,16 @@ def _apply(batch: Batch, action: str, decided: dict, reason: str, actor: Actor, 
         _retire_documents(batch, f"Revisi {batch.revision} dibuka", session)
         return {"revisi_baru": batch.revision}
     if action == "sahkan":
-        kept = [p.id for p in items(batch, session, ("diteruskan",)) if p.id not in decided]
+        kept = [i for i in item_ids(batch, session, ("diteruskan",)) if i not in decided]
         _set_items(kept, "disahkan", session)
         _return_items(decided, "walikota", session)
         return {"disahkan": len(kept), "dikembalikan": sum(1 for w, _ in decided.values() if w == "kembalikan"),
                 "ditolak": sum(1 for w, _ in decided.values() if w == "tolak")}
     if action == "kembalikan_ke_camat":
-        _set_items([p.id for p in items(batch, session, ("diteruskan",))], "diusulkan", session)
+        _set_items(item_ids(batch, session, ("diteruskan",)), "diusulkan", session)
         return {}
     if action == "tolak":
-        ids = [p.id for p in items(batch, session, ("diteruskan",))]
+        ids = item_ids(batch, session, ("diteruskan",))
         _set_items(ids, "ditolak", session, level="walikota", reason=reason)
         return {"ditolak": len(ids)}
     raise TransitionRefused(f"Tindakan '{action}' tidak dikenal.")

@@ -33,10 +33,11 @@ PENGAJUAN = ("pages/pengajuan.py", "Pengajuan", ":material/send:")
 TINJAU = ("pages/tinjau_pengajuan.py", "Tinjau pengajuan", ":material/fact_check:")
 HASIL = ("pages/hasil_pengesahan.py", "Hasil pengesahan", ":material/download:")
 LAPORAN_TRIWULAN = ("pages/laporan_triwulan.py", "Laporan triwulan", ":material/summarize:")
+PANDUAN = ("pages/panduan.py", "Panduan pengguna", ":material/menu_book:")
 CEK_DOKUMEN = ("pages/cek_dokumen.py", "Cek keaslian dokumen", ":material/verified:")
 PUBLIC = [CEK_DOKUMEN]  # reachable without logging in (the QR code on every final document leads here)
 
-_UMUM = [BERANDA, WILAYAH_SAYA, CEK_DOKUMEN]
+_UMUM = [BERANDA, WILAYAH_SAYA, PANDUAN, CEK_DOKUMEN]
 _COMMON = {"Umum": _UMUM, "Akun": [AKUN_SAYA]}
 _KELURAHAN = {"Umum": _UMUM, "Data DTSEN": [IMPOR_DTSEN, CARI_KELUARGA, TEMUAN_DATA],
               "Musyawarah": [MUSYAWARAH, RAPAT_HADIR, RAPAT_TAMBAH, RAPAT_USULAN, RAPAT_LAYAR],

@@ -51,6 +51,9 @@ def require_page(path: str, *roles: Role) -> Actor:
     if actor is None or path not in allowed_paths(actor.role) or (roles and actor.role not in roles):
         st.error("Halaman ini tidak tersedia untuk peran Anda.")
         st.stop()
+    from ui import page_help
+
+    page_help.show(path)
     return actor
 
 

@@ -12,7 +12,7 @@ from core.models import User
 from tests.app.conftest import ALL_PAGES, screen_text, submit_login, texts, titles
 
 PUBLIC = ["pages/cek_dokumen.py"]  # also open to a visitor who is not logged in
-COMMON = ["pages/beranda.py", "pages/wilayah_saya.py", "pages/akun_saya.py"] + PUBLIC
+COMMON = ["pages/beranda.py", "pages/wilayah_saya.py", "pages/akun_saya.py", "pages/panduan.py"] + PUBLIC
 REGISTER_READ = ["pages/cari_keluarga.py", "pages/temuan_data.py"]
 REGISTER_IMPORT = ["pages/impor_dtsen.py"]
 VERIFY_STAFF = ["pages/penugasan.py", "pages/kunjungan.py", "pages/peta.py"]
@@ -46,7 +46,7 @@ TITLE = {"pages/wilayah_saya.py": "Wilayah saya", "pages/akun_saya.py": "Akun sa
          "pages/dokumen_kecamatan.py": "Dokumen kecamatan", "pages/pengesahan.py": "Pengesahan",
          "pages/teks_dokumen.py": "Teks & nomor dokumen", "pages/pengajuan.py": "Pengajuan ke Camat",
          "pages/tinjau_pengajuan.py": "Tinjau pengajuan kelurahan", "pages/hasil_pengesahan.py": "Hasil pengesahan",
-         "pages/laporan_triwulan.py": "Laporan triwulan"}
+         "pages/laporan_triwulan.py": "Laporan triwulan", "pages/panduan.py": "Panduan Pengguna Muskel"}
 MATRAMAN = ["Pisangan Baru", "Utan Kayu Utara", "Kayu Manis", "Palmeriam", "Kebon Manggis", "Utan Kayu Selatan"]
 PULO_GADUNG = ["Pulo Gadung", "Pisangan Timur", "Cipinang", "Jatinegara Kaum", "Rawamangun", "Kayu Putih", "Jati"]
 
@@ -141,7 +141,7 @@ def test_camat_sees_the_kelurahan_of_matraman_only(sqlite_only, make_account, lo
     at = logged_in(actor)
     at.switch_page("pages/wilayah_saya.py").run()
     assert titles(at) == ["Wilayah saya"]
-    assert [e.label for e in at.expander] == ["Kecamatan Matraman (31.75.01) · 1 akun"]  # the camat himself
+    assert [e.label for e in at.expander if e.label != "Tentang halaman ini"] == ["Kecamatan Matraman (31.75.01) · 1 akun"]  # the camat himself
     rows = [m.value for m in at.markdown]
     for name in MATRAMAN:
         assert any(name in r for r in rows), name

@@ -185,7 +185,8 @@ def test_unrecognised_nik_header_is_mapped_on_screen(sqlite_only, make_account, 
     [nik_box] = [b for b in at.selectbox if b.key == "map_2_Nomor Identitas"]
     assert nik_box.value == "(abaikan)"
     assert at.selectbox(key="map_1_No KK").value == "no_kk"
-    assert at.expander[0].proto.expanded, "a missing required column must open the mapping"
+    [mapping] = [e for e in at.expander if e.label == "Pemetaan kolom"]
+    assert mapping.proto.expanded, "a missing required column must open the mapping"
 
     _press(at, "dtsen_import")
     [error] = _errors(at)
