@@ -40,7 +40,9 @@ with db.session_scope() as s:
 st.subheader(f"Kel. {batch['kelurahan']} · periode {batch['periode']} · {batch['state_label']}")
 if batch["kind"] == "not_held":
     st.warning(f"Musyawarah tidak diadakan: {batch['not_held_reason']}")
-tab_items, tab_docs, tab_hist = st.tabs(["Usulan", "Dokumen", "Riwayat"])
+tab_items, tab_map, tab_docs, tab_hist = st.tabs(["Usulan", "Peta", "Dokumen", "Riwayat"])
+with tab_map:
+    review.batch_map(batch, actor)
 with tab_docs:
     review.documents_table(batch)
 with tab_hist:

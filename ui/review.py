@@ -86,6 +86,22 @@ def items_table(batch: dict, *, actor: Actor, open_state: str, allowed: tuple[st
                 st.caption("Keluarga baru (belum di DTSEN): belum ada foto tersimpan per keluarga.")
 
 
+def batch_map(batch: dict, actor: Actor) -> None:
+    """Where the batch's families live (those with a recorded location), coloured by the batch's state."""
+    from streamlit_folium import st_folium
+
+    from core import dashboard
+    from ui import map as ui_map
+
+    with db.session_scope() as s:
+        points = [p for p in dashboard.proposal_points(batch["kelurahan_kode"], batch["periode"], actor=actor,
+                                                       session=s)]
+    st.caption(f"{len(points)} keluarga dengan lokasi tercatat (dari foto, peta atau koordinat yang diketik).")
+    if points:
+        st_folium(ui_map.build(points), key=f"batch_map.{batch['id']}", height=360, returned_objects=[],
+                  use_container_width=True)
+
+
 def documents_table(batch: dict) -> None:
     rows = [{"Dokumen": d["label"], "Nomor": d["nomor"], "Status": "final" if d["status"] == "final" else "digantikan",
              "Pindaian": "ada" if d["scan_sha256"] else "belum", "Kode verifikasi": d["kode"],
