@@ -167,6 +167,14 @@ def require(actor: Actor, action: Action, wilayah_kode: str) -> None:
     raise AccessDenied(f"Anda tidak berwenang {what} di luar wilayah Anda ({actor.wilayah_kode}).")
 
 
+def require_bulk(actor: Actor, wilayah_kode: str) -> None:
+    """Lists of many families' personal data (by-name lists, packages, exports, maps): never for a field officer,
+    who sees only the families assigned to them."""
+    require(actor, Action.FAMILY_VIEW, wilayah_kode)
+    if Role(actor.role) == Role.PETUGAS:
+        raise AccessDenied("Petugas lapangan hanya melihat keluarga yang ditugaskan kepadanya.")
+
+
 def role_label(role: str, wilayah_tingkat: str | None = None) -> str:
     """Kepulauan Seribu is a kabupaten: its head is a Bupati, and every label says so."""
     role = Role(role)

@@ -57,6 +57,8 @@ ACTION_TEXT = {
     "proposal.verification_waived": "Mengecualikan verifikasi lapangan",
     "register.imported": "Mengimpor data DTSEN",
     "report.duplicates": "Menyusun laporan data ganda",
+    "system.backup": "Membuat cadangan",
+    "system.restored": "Memulihkan cadangan",
     "report.quarterly_xlsx": "Mengunduh angka laporan triwulan",
     "result.exported": "Mengunduh hasil pengesahan",
     "verification.assigned": "Menugaskan verifikasi",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core import documents, wilayah
-from core.access import Action, Actor, Role, in_scope, require, scope_filter
+from core.access import Action, Actor, Role, in_scope, require, require_bulk, scope_filter
 from core.errors import NotFound
 from core.models import Batch, BatchEvent, BatchRevision, Document, Flag, Musyawarah, Proposal, ProposalMember, \
     Wilayah
@@ -93,6 +93,7 @@ def detail(batch_id: int, *, actor: Actor, session: Session) -> dict:
     from core.proposals import proposal_dicts
 
     batch = get_batch(batch_id, actor=actor, session=session)
+    require_bulk(actor, batch.kelurahan_kode)
     meeting = session.get(Musyawarah, batch.musyawarah_id)
     props = items(batch, session)
     dicts = proposal_dicts(props, session)
@@ -149,7 +150,7 @@ def snapshot(batch: Batch, session: Session) -> dict:
 
 def diff(batch_id: int, old: int, new: int, *, actor: Actor, session: Session) -> list[dict]:
     """What changed between two submitted revisions: items added, removed, and fields changed; documents."""
-    get_batch(batch_id, actor=actor, session=session)
+    require_bulk(actor, get_batch(batch_id, actor=actor, session=session).kelurahan_kode)
     rows = {r.revision: json.loads(r.snapshot) for r in session.exec(
         select(BatchRevision).where(BatchRevision.batch_id == batch_id, BatchRevision.revision.in_((old, new))))}
     if old not in rows or new not in rows:

@@ -11,6 +11,7 @@ from core import audit, wilayah
 from core.access import Actor
 from core.meetings import get_meeting
 from core.proposals import JENIS, KEPUTUSAN, NONAKTIF_REASONS, list_proposals
+from core.spreadsheet import safe
 
 COLUMNS = ["No", "Jenis usulan", "Alasan", "NIK", "No KK", "Nama", "Jenis kelamin", "Tanggal lahir",
            "Hubungan keluarga", "Alamat", "RT", "RW", "Kelurahan", "Kecamatan", "Kota/Kabupaten", "Desil", "Program",
@@ -42,7 +43,7 @@ def rows(meeting_id: int, *, actor: Actor, session: Session) -> pd.DataFrame:
 def xlsx(meeting_id: int, *, actor: Actor, session: Session) -> bytes:
     """Every cell written as text (NIK and No KK stay 16 digits when opened in Excel); the export is audited."""
     meeting = get_meeting(meeting_id, actor=actor, session=session)
-    frame = rows(meeting_id, actor=actor, session=session).astype(str)
+    frame = rows(meeting_id, actor=actor, session=session).astype(str).map(safe)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name="BNBA", startrow=2)
@@ -52,6 +53,8 @@ def xlsx(meeting_id: int, *, actor: Actor, session: Session) -> bytes:
         for row in sheet.iter_rows(min_row=4):
             for cell in row:
                 cell.number_format = "@"
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
     audit.record(session, actor, "proposal.exported", object_type="musyawarah", object_id=meeting.uuid,
                  wilayah_kode=meeting.kelurahan_kode, after={"baris": len(frame), "format": "xlsx"})
     return buffer.getvalue()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core import workflow
-from core.access import Action, Actor, in_scope, require, scope_filter
+from core.access import Action, Actor, in_scope, require, require_bulk, scope_filter
 from core.errors import AccessDenied
 from core.models import AuditEntry, Batch, BatchEvent, Family, Flag, Musyawarah, Proposal, ProposalMember, Wilayah
 from core.timefmt import WIB, as_utc, utcnow
@@ -112,7 +112,7 @@ def progress(rows: list[dict], periode: str, kota_kode: str, session: Session) -
 
 def duplicate_niks(scope_kode: str, periode: str, *, actor: Actor, session: Session) -> int:
     """How many NIKs are proposed more than once under the wilayah this period (the report lists them)."""
-    require(actor, Action.FAMILY_VIEW, scope_kode)
+    require_bulk(actor, scope_kode)
     twice = (select(ProposalMember.nik).join(Proposal, Proposal.id == ProposalMember.proposal_id)
              .where(scope_filter(Proposal.kelurahan_kode, scope_kode), Proposal.periode == periode,
                     Proposal.keputusan == "disepakati", Proposal.status != "dibatalkan")
@@ -145,12 +145,13 @@ def ratified_by(scope_kode: str, periode: str, group: str, *, actor: Actor, sess
 
 def proposal_points(scope_kode: str, periode: str, *, actor: Actor, session: Session) -> list[dict]:
     """Families of the period's proposals that have a location, coloured by their batch's state."""
-    require(actor, Action.FAMILY_VIEW, scope_kode)
+    require_bulk(actor, scope_kode)
     stmt = (select(Family.id, Family.latitude, Family.longitude, Family.rt, Family.rw, Batch.state)
             .join(Proposal, Proposal.family_id == Family.id)
             .join(Batch, Batch.musyawarah_id == Proposal.musyawarah_id, isouter=True)
             .where(scope_filter(Proposal.kelurahan_kode, scope_kode), Proposal.periode == periode,
-                   Proposal.keputusan == "disepakati", Family.latitude.is_not(None)))
+                   Proposal.keputusan == "disepakati", Proposal.status != "dibatalkan",
+                   Family.latitude.is_not(None)))
     return [{"family_id": fid, "lat": lat, "lon": lon, "rt": rt, "rw": rw,
              "colour": STATE_COLOUR.get(state or "draft", "#9e9e9e"), "state": state or "draft"}
             for fid, lat, lon, rt, rw, state in session.exec(stmt)]

@@ -98,14 +98,17 @@ def session_scope(engine: sa.Engine | None = None) -> Iterator[Session]:
 def _advance_audit_checkpoint(engine: sa.Engine, session: Session) -> None:
     """After a commit that appended audit entries, move the outside checkpoint forward (never fails the action:
     the change is committed; a checkpoint left behind only makes the next verification less strict)."""
-    head = session.info.pop("audit_head", None)
-    if head is None:
+    if session.info.pop("audit_head", None) is None:
         return
     from core import audit_checkpoint
 
     try:
-        audit_checkpoint.advance(str(engine.url), *head)
-    except OSError:
+        # Read the committed head itself: an entry appended and then rolled back in a savepoint never counts.
+        with engine.connect() as conn:
+            head = conn.execute(sa.text("SELECT last_seq, last_hash FROM audithead WHERE id = 1")).first()
+        if head is not None and head[0]:
+            audit_checkpoint.advance(str(engine.url), head[0], head[1])
+    except (OSError, sa.exc.SQLAlchemyError):
         import logging
 
         logging.getLogger(__name__).exception("audit checkpoint not written")

@@ -22,6 +22,7 @@ from core.doc_pdf_ba import berita_acara, blank_attendance
 from core.doc_pdf_letters import bast, pengesahan, sptjm
 from core.models import Attendee, Batch, Document, MeetingPhoto, Musyawarah, Proposal, StoredFile
 from core.pdf_kit import Signer
+from core.spreadsheet import safe_row
 from core.proposals import JENIS, NONAKTIF_REASONS, proposal_dicts
 from core.timefmt import tanggal
 
@@ -85,7 +86,7 @@ def bnba_csv(rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(BNBA_HEADER)
-    writer.writerows(rows)
+    writer.writerows(safe_row(row) for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -17,11 +17,11 @@ from sqlmodel import Session, select
 
 from core import audit, doc_numbers, filestore, wilayah
 from core import doc_assembly as da
-from core.access import Action, Actor, Role, in_scope, require
+from core.access import Action, Actor, Role, in_scope, require, require_bulk
 from core.config import load_settings
 from core.errors import AccessDenied, InvalidInput, NotFound
 from core.meetings import get_meeting
-from core.models import AuditHead, Batch, Document, Musyawarah, StoredFile
+from core.models import AuditHead, Batch, Document, Musyawarah, StoredFile, Wilayah
 from core.pdf_kit import Furniture
 from core.timefmt import WIB, utcnow
 
@@ -137,6 +137,7 @@ def draft(doc_type: str, key: dict, *, actor: Actor, session: Session, on: date 
     _check_type(doc_type, key, session)
     office, kelurahan, periode = _office(doc_type, key, session)
     require(actor, Action.DOCUMENT_DRAFT, office)
+    require_bulk(actor, office)
     if doc_type in KELURAHAN_TYPES:
         get_meeting(key["meeting_id"], actor=actor, session=session)
     assembled = _assemble(doc_type, key, session, nomor=None, code="", on=on or today(),
@@ -251,6 +252,9 @@ def finalise(doc_type: str, key: dict, *, actor: Actor, session: Session, replac
     _check_type(doc_type, key, session)
     office, kelurahan, periode = _office(doc_type, key, session)
     _require_finaliser(doc_type, office, actor)
+    # One finalisation per office at a time: what is "already final" and what a BAST/pengesahan covers are read
+    # under this lock, so two people finalising at once cannot both issue the same document.
+    session.get(Wilayah, office, with_for_update=True, populate_existing=True)
     subject = subject_of(doc_type, key)
     previous = current(doc_type, subject, session) if doc_type in KELURAHAN_TYPES + REPORT_TYPES else None
     if doc_type in KELURAHAN_TYPES:
@@ -382,9 +386,9 @@ def upload_scan(document_id: int, data: bytes, filename: str, *, actor: Actor, s
 
 
 def _listed_in_bast(doc: Document, session: Session) -> bool:
-    for bast in session.exec(select(Document).where(Document.doc_type.in_(("bast_kelurahan", "bast_kecamatan")),
-                                                    Document.status == "final",
-                                                    Document.periode == doc.periode)):
+    """Is this document handed over in a final BAST of its own musyawarah (its scan's hash is printed there)?"""
+    for bast in session.exec(select(Document).where(Document.doc_type == "bast_kelurahan", Document.status == "final",
+                                                    Document.musyawarah_id == doc.musyawarah_id)):
         if doc.id in json.loads(bast.covers):
             return True
     return False
@@ -393,9 +397,9 @@ def _listed_in_bast(doc: Document, session: Session) -> bool:
 def record_receipt(document_id: int, *, actor: Actor, session: Session) -> dict:
     """The Camat records that he received a kelurahan's BAST (with its signed scan)."""
     doc = _document(document_id, session, lock=True)
+    require(actor, Action.BATCH_REVIEW, doc.wilayah_kode)
     if doc.doc_type != "bast_kelurahan":
         raise InvalidInput("Penerimaan dicatat untuk BAST kelurahan.", code="not_bast")
-    require(actor, Action.BATCH_REVIEW, doc.wilayah_kode)
     if doc.status != "final":
         raise InvalidInput("BAST ini sudah digantikan; catat penerimaan BAST penggantinya.", code="superseded")
     if not doc.scan_sha256:
@@ -445,8 +449,12 @@ def list_documents(*, actor: Actor, session: Session, wilayah_kode: str | None =
 def download(document_id: int, *, actor: Actor, session: Session, which: str = "pdf") -> tuple[bytes, str, str]:
     """(bytes, file name, media type) of a final PDF, its signed scan or the BNBA data file; audited."""
     doc = _document(document_id, session)
-    require(actor, Action.FAMILY_VIEW if doc.doc_type in ("berita_acara", "bast_kelurahan", "pengesahan")
-            else Action.WILAYAH_VIEW, doc.wilayah_kode)
+    if doc.doc_type in ("berita_acara", "bast_kelurahan", "pengesahan"):
+        require_bulk(actor, doc.wilayah_kode)
+    else:
+        require(actor, Action.WILAYAH_VIEW, doc.wilayah_kode)
+    if which not in ("pdf", "scan", "data"):
+        raise InvalidInput("Pilih berkas: pdf, scan atau data.", code="file_kind_unknown", field="berkas")
     file_id = {"pdf": doc.file_id, "scan": doc.scan_file_id, "data": doc.data_file_id}[which]
     if file_id is None:
         raise NotFound("Berkas ini belum ada.", code="no_file")

@@ -15,6 +15,7 @@ from core.access import Action, Actor, require, scope_filter
 from core.errors import InvalidInput, StaleEdit
 from core.models import Batch, KotaSetting, Proposal, ProposalMember
 from core.proposals import JENIS, NONAKTIF_REASONS
+from core.spreadsheet import as_text, safe_row
 from core.timefmt import utcnow
 
 SOURCES = {"nik": "NIK", "no_kk": "No KK", "nama": "Nama", "jenis_kelamin": "Jenis kelamin",
@@ -117,7 +118,8 @@ def xlsx(scope_kode: str, periode: str, *, actor: Actor, session: Session) -> by
         sheet.append([header for _, header in columns])
         for row in rows:
             if row["jenis_usulan"] == jenis:
-                sheet.append([row[source] for source, _ in columns])
+                sheet.append(safe_row(row[source] for source, _ in columns))
+        as_text(sheet)
         for line in sheet.iter_rows(min_row=2):
             for cell in line:
                 cell.number_format = "@"
@@ -128,10 +130,14 @@ def xlsx(scope_kode: str, periode: str, *, actor: Actor, session: Session) -> by
 
 
 def csv_bytes(scope_kode: str, periode: str, *, actor: Actor, session: Session) -> bytes:
+    """The same rows in the kota's configured columns, plus the proposal type (all types in one file)."""
     rows = ratified_rows(scope_kode, periode, actor=actor, session=session)
+    columns = columns_for(wilayah.kota_code(scope_kode) if scope_kode.count(".") else scope_kode, session)
+    if not any(source == "jenis_usulan" for source, _ in columns):
+        columns = [*columns, ("jenis_usulan", "JENIS_USULAN")]
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(SOURCES), extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([header for _, header in columns])
+    writer.writerows([safe_row(row[source] for source, _ in columns) for row in rows])
     _audit_export(actor, session, scope_kode, periode, "csv", len(rows))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

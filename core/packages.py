@@ -24,7 +24,7 @@ import pyzipper
 from sqlmodel import Session, SQLModel, select
 
 from core import audit, filestore, photos
-from core.access import Action, Actor, Role, require
+from core.access import Action, Actor, Role, require, require_bulk
 from core.errors import AccessDenied, InvalidInput
 from core.models import (Assignment, Attendee, AuditEntry, AuditHead, Batch, BatchEvent, BatchRevision, Document,
                          Family, Flag, MeetingPhoto, Musyawarah, Person, PhotoHashChunk, Proposal, ProposalMember,
@@ -33,8 +33,9 @@ from core.models import (Assignment, Attendee, AuditEntry, AuditHead, Batch, Bat
 FORMAT = "muskel-package"
 VERSION = 1
 MAX_PACKAGE_BYTES = 500 * 1024 * 1024
-MAX_UNCOMPRESSED = 2 * 1024 * 1024 * 1024  # a ZIP bomb is refused before anything is unpacked
+MAX_UNCOMPRESSED = 800 * 1024 * 1024  # a ZIP bomb is refused before anything is unpacked
 IMPORTERS = (Role.OPERATOR, Role.LURAH, Role.CAMAT, Role.WALIKOTA)
+BAD_ZIP = (zipfile.BadZipFile, pyzipper.BadZipFile, zipfile.LargeZipFile, EOFError)  # pyzipper has its own class
 
 
 def _row(obj: SQLModel) -> dict:
@@ -60,7 +61,7 @@ def build_manifest(batch_id: int, *, actor: Actor, session: Session) -> tuple[di
         from core.errors import NotFound
 
         raise NotFound("Pengajuan tidak ditemukan.", code="unknown_batch")
-    require(actor, Action.FAMILY_VIEW, batch.kelurahan_kode)
+    require_bulk(actor, batch.kelurahan_kode)
     meeting = session.get(Musyawarah, batch.musyawarah_id)
     proposals = _rows(session, Proposal, Proposal.musyawarah_id == meeting.id)
     ids = [p.id for p in proposals] or [0]
@@ -148,7 +149,7 @@ def _open(data: bytes, passphrase: str | None) -> tuple[bytes, dict[str, bytes]]
         raise InvalidInput("Paket terlalu besar (paling besar 500 MB).", code="package_too_large", field="paket")
     try:
         archive = pyzipper.AESZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (*BAD_ZIP, OSError, ValueError) as exc:
         raise InvalidInput("Berkas ini bukan paket ZIP Muskel yang utuh.", code="package_not_zip",
                            field="paket") from exc
     with archive:
@@ -170,7 +171,7 @@ def _open(data: bytes, passphrase: str | None) -> tuple[bytes, dict[str, bytes]]
         except RuntimeError as exc:  # a wrong passphrase
             raise InvalidInput("Frasa sandi salah, atau paket rusak.", code="passphrase_wrong",
                                field="passphrase") from exc
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (*BAD_ZIP, OSError, ValueError) as exc:
             raise InvalidInput("Paket rusak: sebuah berkas di dalamnya tidak dapat dibaca.", code="package_corrupt",
                                field="paket") from exc
     return body, files
@@ -201,14 +202,47 @@ def check_package(data: bytes, *, passphrase: str | None = None, expect_hash: st
 
 
 def _check_audit(entries: list[dict]) -> None:
-    """The exported entries as a chain of their own: each one's hash still matches its content, in order."""
-    previous = 0
+    """The exported entries as a chain of their own: each one's hash still matches its content, in order, and an
+    entry that directly follows another in the source chain still points to that one's hash."""
+    previous_seq, previous_hash = 0, None
     for raw in entries:
         entry = AuditEntry.model_validate(raw)
-        if entry.seq <= previous or audit.entry_hash(entry) != entry.hash:
+        linked = entry.seq == previous_seq + 1 and previous_hash is not None
+        if entry.seq <= previous_seq or audit.entry_hash(entry) != entry.hash or \
+                (linked and entry.prev_hash != previous_hash):
             raise InvalidInput(f"Entri log audit #{raw.get('seq')} di dalam paket telah diubah.",
                                code="package_audit_broken")
-        previous = entry.seq
+        previous_seq, previous_hash = entry.seq, entry.hash
+
+
+def _check_contents(manifest: dict, kelurahan: str) -> None:
+    """A package speaks only for its own kelurahan and only with kelurahan documents whose bytes it carries.
+
+    The hashes inside a package are plain SHA-256: whoever edits a package can recompute them. So nothing in it is
+    trusted beyond what a kelurahan may itself produce — no other wilayah's rows, no Camat or Walikota documents,
+    no document whose registered hash is not the hash of the file it points to.
+    """
+    from core.documents import KELURAHAN_TYPES
+
+    def refuse(what: str) -> None:
+        raise InvalidInput(f"Paket ditolak: {what}. Paket hanya boleh memuat data satu kelurahan ({kelurahan}).",
+                           code="package_foreign_content")
+
+    rows = [manifest["musyawarah"], *manifest["proposals"], *manifest["verifications"]["assignments"],
+            *manifest["verifications"]["photos"], *[f for p in manifest["proposals"] for f in p["flags"]]]
+    if any(r.get("kelurahan_kode") != kelurahan for r in rows):
+        refuse("ada data kelurahan lain")
+    files = {f["id"]: f["sha256"] for f in manifest["files"]}
+    for d in manifest["documents"]:
+        if d["doc_type"] not in KELURAHAN_TYPES or d["wilayah_kode"] != kelurahan:
+            refuse(f"dokumen {d.get('nomor', '?')} bukan dokumen kelurahan ini")
+        if d["file_id"] not in files or (d.get("scan_file_id") and d["scan_file_id"] not in files):
+            raise InvalidInput(f"Paket tidak lengkap: berkas dokumen {d.get('nomor', '?')} tidak ada.",
+                               code="package_incomplete")
+        if files.get(d["file_id"]) != d["sha256"]:
+            refuse(f"sidik dokumen {d.get('nomor', '?')} tidak sama dengan berkas PDF-nya")
+        if d.get("scan_file_id") and files.get(d["scan_file_id"]) != d.get("scan_sha256"):
+            refuse(f"sidik pindaian dokumen {d.get('nomor', '?')} tidak sama dengan berkasnya")
 
 
 def import_package(data: bytes, *, actor: Actor, session: Session, passphrase: str | None = None,
@@ -228,6 +262,7 @@ def import_package(data: bytes, *, actor: Actor, session: Session, passphrase: s
     if session.exec(select(Musyawarah).where(Musyawarah.uuid == manifest["musyawarah"]["uuid"])).first():
         raise InvalidInput("Musyawarah dalam paket sudah ada di instalasi ini dengan pengajuan lain.",
                            code="package_conflict")
+    _check_contents(manifest, kelurahan)
     ids = _Loader(session, actor, files, manifest["files"], kelurahan).load(manifest)
     batch = session.get(Batch, ids)
     audit.record(session, actor, "batch.package_imported", object_type="batch", object_id=batch.uuid,
@@ -281,8 +316,11 @@ class _Loader:
             families[f["id"]] = here.id if here else None
         proposals = {}
         for p in m["proposals"]:
+            entering = {} if p["status"] in ("dibatalkan", "dikembalikan", "ditolak") else \
+                {"status": "diusulkan", "status_level": "", "status_reason": ""}
             row = self._add(Proposal, {k: v for k, v in p.items() if k not in ("members", "flags")},
-                            musyawarah_id=meeting.id, family_id=families.get(p["family_id"]), origin_id=None)
+                            musyawarah_id=meeting.id, family_id=families.get(p["family_id"]), origin_id=None,
+                            **entering)
             proposals[p["id"]] = row.id
             for member in p["members"]:
                 self._add(ProposalMember, member, proposal_id=row.id)
@@ -315,11 +353,16 @@ class _Loader:
                 documents[d["id"]].superseded_by_id = documents[d["superseded_by_id"]].id
                 self.s.add(documents[d["id"]])
         source = m["batch"]
+        # The batch enters this installation at the start of the road: the states it reached elsewhere are
+        # history, not authority here — its reviewers act on it again.
         batch = self._add(Batch, {k: v for k, v in source.items() if k not in ("events", "revisions")},
-                          musyawarah_id=meeting.id)
+                          musyawarah_id=meeting.id, state="draft", late=False, submitted_at=None)
         for e in source["events"]:
             self._add(BatchEvent, e, batch_id=batch.id)
         for r in source["revisions"]:
             self._add(BatchRevision, r, batch_id=batch.id)
+        self.s.add(BatchEvent(batch_id=batch.id, revision=batch.revision, action="impor", from_state=source["state"],
+                              to_state="draft", actor_username=self.actor.username, actor_role=str(self.actor.role),
+                              reason="Diimpor dari paket pengajuan"))
         self.s.flush()
         return batch.id

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from core import documents, workflow
-from core.access import Action, Actor, require
+from core.access import Actor, require_bulk
 from core.models import Batch, Musyawarah, Proposal, RegisterImport
 from core.timefmt import waktu
 
@@ -29,7 +29,7 @@ class Step:
 
 
 def steps(kelurahan_kode: str, periode: str, *, actor: Actor, session: Session) -> list[Step]:
-    require(actor, Action.FAMILY_VIEW, kelurahan_kode)
+    require_bulk(actor, kelurahan_kode)
     out: list[Step] = []
     last_import = session.exec(select(RegisterImport).where(RegisterImport.kelurahan_kode == kelurahan_kode)
                                .order_by(RegisterImport.id.desc())).first()

@@ -102,8 +102,14 @@ def xlsx(scope_kode: str, tahun: int, triwulan: int, *, actor, session: Session)
     from core import audit
     from core.access import Action, require
     from core.proposals import JENIS, NONAKTIF_REASONS
+    from core.spreadsheet import as_text, safe
 
     require(actor, Action.DOCUMENT_DRAFT, scope_kode)
+    from core import wilayah as wilayah_ref
+
+    if wilayah_ref.get(session, scope_kode).tingkat not in ("kecamatan", "kota", "kabupaten"):
+        raise InvalidInput("Laporan triwulan dibuat untuk satu kecamatan atau kota/kabupaten.",
+                           code="not_report_level")
     f = figures(scope_kode, tahun, triwulan, session)
     book = Workbook()
     sheet = book.active
@@ -139,6 +145,11 @@ def xlsx(scope_kode: str, tahun: int, triwulan: int, *, actor, session: Session)
         sheet.append([f"Foto dengan temuan {code}", n])
     for code in CANDIDATES:
         sheet.append([code, f["kandidat"].get(code, 0)])
+    for page in book.worksheets:
+        for row in page.iter_rows():
+            for cell in row:
+                cell.value = safe(cell.value)
+        as_text(page, min_row=1)
     buffer = io.BytesIO()
     book.save(buffer)
     audit.record(session, actor, "report.quarterly_xlsx", object_type="wilayah", object_id=scope_kode,

@@ -9,15 +9,16 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core import audit
-from core.access import Action, Actor, require, scope_filter
+from core.access import Actor, require_bulk, scope_filter
 from core.models import Batch, Proposal, ProposalMember, Wilayah
+from core.spreadsheet import safe
 
 DUPLICATE_HEADER = ["nik", "nama", "kelurahan_kode", "kelurahan", "batch_id", "proposal_type", "status"]
 
 
 def duplicates(wilayah_kode: str, *, actor: Actor, session: Session, periode: str | None = None) -> list[dict]:
     """One row per occurrence of a NIK that occurs more than once among the batches' items under a wilayah."""
-    require(actor, Action.FAMILY_VIEW, wilayah_kode)
+    require_bulk(actor, wilayah_kode)
     base = (select(ProposalMember.nik, ProposalMember.nama, Proposal.kelurahan_kode, Batch.id, Proposal.jenis,
                    Proposal.status)
             .join(Proposal, Proposal.id == ProposalMember.proposal_id)
@@ -46,5 +47,5 @@ def duplicates_csv(rows: list[dict]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=DUPLICATE_HEADER, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: safe(v) for k, v in row.items()} for row in rows)
     return buffer.getvalue().encode("utf-8")

@@ -61,6 +61,7 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     ("diteruskan", "tolak"): Move("ditolak", frozenset({Role.WALIKOTA}), Action.BATCH_RATIFY, "alasan; final"),
 }
 NEEDS_REASON = {"kembalikan", "kembalikan_ke_camat", "tolak"}
+EVENT_LABELS = {**ACTIONS, "impor": "Diimpor dari paket pengajuan"}  # events also record imports
 ITEM_ACTIONS = {"teruskan": {"kembalikan"}, "sahkan": {"kembalikan", "tolak"}}
 DEFAULT_CUTOFF_DAY = 25
 
@@ -102,7 +103,8 @@ def batch_of_meeting(meeting_id: int, session: Session) -> Batch | None:
 
 def ensure_editable(meeting_id: int, session: Session, what: str = "Data ini") -> None:
     """Refuse changes to anything of a batch that has left the kelurahan (frozen until a return and a revision)."""
-    batch = batch_of_meeting(meeting_id, session)
+    batch = session.exec(select(Batch).where(Batch.musyawarah_id == meeting_id)
+                         .with_for_update(read=True)).first()  # a concurrent "ajukan" waits for this change
     if batch is not None and batch.state != "draft":
         raise InvalidInput(f"{what} terkunci: pengajuan periode {batch.periode} berstatus "
                            f"'{STATES[batch.state]}'. Perubahan hanya mungkin sesudah dikembalikan dan dibuka "

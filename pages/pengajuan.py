@@ -99,7 +99,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader("Riwayat")
 st.dataframe(pd.DataFrame([{"Waktu": waktu(e["waktu"]), "Revisi": e["revision"],
-                            "Tindakan": workflow.ACTIONS.get(e["action"], e["action"]), "Oleh": e["oleh"],
+                            "Tindakan": workflow.EVENT_LABELS.get(e["action"], e["action"]), "Oleh": e["oleh"],
                             "Alasan": e["alasan"]} for e in info["events"]]), hide_index=True, width="stretch")
 if len(info["revisions"]) >= 2:
     st.subheader("Perubahan antarrevisi")

@@ -3,6 +3,8 @@ pengesahan document (and its susulan), and the kota's duplicate report."""
 
 from datetime import datetime
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -30,8 +32,10 @@ with tab_queue:
                                   (("baru", "Baru"), ("perbaikan", "Perbaikan"), ("nonaktif", "Nonaktif"),
                                    ("prioritas_program", "Prioritas"))},
                                "Temuan": r["temuan"], "Terlambat": "ya" if r["late"] else ""} for r in rows])
+        signature = "-".join(f"{r['id']}.{r['version']}" for r in rows)  # a changed queue drops the selection
         picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
-                              selection_mode="single-row", key="kota_queue")
+                              selection_mode="single-row",
+                              key=f"kota_queue.{hashlib.sha1(signature.encode()).hexdigest()[:12]}")
         if picked and picked.selection.rows:
             chosen = rows[picked.selection.rows[0]]
             review.note_view(chosen["id"], actor)
@@ -47,7 +51,7 @@ with tab_queue:
                 if batch["state"] == "diteruskan":
                     review.items_table(batch, actor=actor, open_state="diteruskan", allowed=("kembalikan", "tolak"))
                 else:
-                    st.dataframe(pd.DataFrame([{"No KK": i["no_kk"], "Kepala keluarga": i["nama_kepala"],
+                    st.dataframe(pd.DataFrame([{"No KK": review.mask_kk(i["no_kk"]), "Kepala keluarga": i["nama_kepala"],
                                                 "Status": workflow.ITEM_STATES.get(i["status"], i["status"]),
                                                 "Alasan": i["status_reason"]} for i in batch["items"]]),
                                  hide_index=True, width="stretch")

@@ -1,6 +1,8 @@
 """Tinjau pengajuan (Camat): the kecamatan's batches; per batch the items with their evidence, returns with reasons,
 then forward to the Walikota/Bupati or return the whole batch."""
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -27,8 +29,10 @@ if not rows:
 table = pd.DataFrame([{"Kelurahan": r["kelurahan"], "Periode": r["periode"], "Status": r["state_label"],
                        "Revisi": r["revision"], "KK": r["kk"], "Jiwa": r["jiwa"], "Temuan terbuka": r["temuan"],
                        "Umur (hari)": r["umur_hari"], "Terlambat": "ya" if r["late"] else ""} for r in rows])
+# The key follows the queue's content: when a batch leaves the queue, no other batch slides into the selection.
+signature = "-".join(f"{r['id']}.{r['version']}" for r in rows)
 picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                      key="queue_table")
+                      key=f"queue_table.{hashlib.sha1(signature.encode()).hexdigest()[:12]}")
 if not (picked and picked.selection.rows):
     st.caption("Pilih satu pengajuan pada tabel untuk meninjaunya.")
     st.stop()
@@ -51,7 +55,7 @@ with tab_items:
     if batch["state"] == "diajukan":
         review.items_table(batch, actor=actor, open_state="diusulkan", allowed=("kembalikan",))
     else:
-        st.dataframe(pd.DataFrame([{"No KK": i["no_kk"], "Kepala keluarga": i["nama_kepala"],
+        st.dataframe(pd.DataFrame([{"No KK": review.mask_kk(i["no_kk"]), "Kepala keluarga": i["nama_kepala"],
                                     "Status": workflow.ITEM_STATES.get(i["status"], i["status"]),
                                     "Alasan": i["status_reason"]} for i in batch["items"]]),
                      hide_index=True, width="stretch")

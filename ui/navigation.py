@@ -33,6 +33,7 @@ PENGAJUAN = ("pages/pengajuan.py", "Pengajuan", ":material/send:")
 TINJAU = ("pages/tinjau_pengajuan.py", "Tinjau pengajuan", ":material/fact_check:")
 HASIL = ("pages/hasil_pengesahan.py", "Hasil pengesahan", ":material/download:")
 LAPORAN_TRIWULAN = ("pages/laporan_triwulan.py", "Laporan triwulan", ":material/summarize:")
+CADANGAN = ("pages/cadangan.py", "Cadangan data", ":material/backup:")
 PANDUAN = ("pages/panduan.py", "Panduan pengguna", ":material/menu_book:")
 CEK_DOKUMEN = ("pages/cek_dokumen.py", "Cek keaslian dokumen", ":material/verified:")
 PUBLIC = [CEK_DOKUMEN]  # reachable without logging in (the QR code on every final document leads here)
@@ -48,13 +49,13 @@ _PETUGAS = {"Umum": _UMUM, "Verifikasi": [KUNJUNGAN], "Akun": [AKUN_SAYA]}
 
 PAGES_BY_ROLE: dict[Role, dict[str, list[tuple[str, str, str]]]] = {
     Role.OPERATOR: _KELURAHAN,
-    Role.LURAH: _KELURAHAN,
+    Role.LURAH: {**_KELURAHAN, "Akun": [AKUN_SAYA, CADANGAN]},  # backups: single-laptop installations
     Role.PETUGAS: _PETUGAS,  # field officers see only their assigned families
     Role.CAMAT: {**_READERS, "Pengajuan": [TINJAU, DOKUMEN_KECAMATAN, LAPORAN_TRIWULAN]},
     Role.WALIKOTA: {**_READERS, "Pengajuan": [PENGESAHAN, HASIL, LAPORAN_TRIWULAN], "Aturan": [ATURAN_KOTA]},
     Role.DINSOS: {**_READERS, "Hasil": [HASIL]},
     Role.AUDITOR: {**_READERS, "Audit": [LOG_AUDIT]},
-    Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR, TEKS_DOKUMEN]},
+    Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR, TEKS_DOKUMEN, CADANGAN]},
 }
 
 

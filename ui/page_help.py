@@ -42,6 +42,7 @@ HELP = {
     "pages/kelola_akun.py": "Buat akun, atur ulang kata sandi, buka kunci, nonaktifkan.",
     "pages/profil_kantor.py": "Kop surat dan penanda tangan setiap kantor untuk dokumen resmi.",
     "pages/teks_dokumen.py": "Teks paragraf dokumen resmi dan pola nomor setiap kantor.",
+    "pages/cadangan.py": "Buat cadangan lengkap (basis data dan berkas) dan unduh untuk disimpan di tempat aman.",
     "pages/panduan.py": "Panduan pengguna per peran, langkah demi langkah.",
 }
 

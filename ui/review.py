@@ -15,6 +15,11 @@ from ui import photos as ui_photos
 DECISION_LABEL = {"kembalikan": "Dikembalikan", "tolak": "Ditolak"}
 
 
+def mask_kk(no_kk: str) -> str:
+    """Reviewers identify a family by name and address; the full KK stays in the documents and exports."""
+    return f"{no_kk[:4]}••••••••{no_kk[-4:]}" if len(no_kk) >= 8 else no_kk
+
+
 def note_view(batch_id: int, actor: Actor) -> None:
     """Audit the first opening of a batch's by-name list in this browser session (not every rerun)."""
     seen = st.session_state.setdefault("_batches_viewed", set())
@@ -45,15 +50,18 @@ def items_table(batch: dict, *, actor: Actor, open_state: str, allowed: tuple[st
     only_flags = c2.checkbox("Hanya yang memiliki temuan", key=f"f.flags.{batch['id']}")
     shown = [i for i in open_items if (not jenis or i["jenis"] in jenis) and (not only_flags or i["temuan"])]
     table = pd.DataFrame([{
-        "No KK": i["no_kk"], "Kepala keluarga": i["nama_kepala"], "Jenis": JENIS[i["jenis"]],
-        "RT/RW": f"{i['rt']}/{i['rw']}", "Desil": i["desil"], "Jiwa": len(i["anggota"]),
+        "No KK": mask_kk(i["no_kk"]), "Kepala keluarga": i["nama_kepala"], "Jenis": JENIS[i["jenis"]],
+        "RT/RW": f"{i['rt']}/{i['rw']}", "Desil": "–" if i["desil"] is None else str(i["desil"]),
+        "Jiwa": len(i["anggota"]),
         "Temuan": "; ".join(f["judul"] for f in i["temuan"]),
         "Keputusan Anda": DECISION_LABEL[chosen[i["id"]][0]] + ": " + chosen[i["id"]][1] if i["id"] in chosen
         else "diteruskan"} for i in shown])
     st.caption(f"{len(open_items)} usulan terbuka · {len(chosen)} akan dikembalikan/ditolak · pilih baris lalu "
                "beri alasan. Usulan yang tidak dipilih diteruskan.")
+    # The key follows the filter: row numbers of one filtered list never select rows of another.
+    view = f"{batch['id']}.{batch['version']}.{'-'.join(sorted(jenis))}.{int(only_flags)}"
     picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
-                          key=f"items.{batch['id']}")
+                          key=f"items.{view}")
     rows = [shown[r] for r in (picked.selection.rows if picked else [])]
     if not rows:
         return
@@ -111,7 +119,7 @@ def documents_table(batch: dict) -> None:
 
 def history(batch: dict) -> None:
     st.dataframe(pd.DataFrame([{"Waktu": waktu(e["waktu"]), "Revisi": e["revision"],
-                                "Tindakan": workflow.ACTIONS.get(e["action"], e["action"]), "Oleh": e["oleh"],
+                                "Tindakan": workflow.EVENT_LABELS.get(e["action"], e["action"]), "Oleh": e["oleh"],
                                 "Alasan": e["alasan"]} for e in batch["events"]]), hide_index=True, width="stretch")
 
 

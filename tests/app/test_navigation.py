@@ -22,7 +22,8 @@ KELURAHAN_DOCS = ["pages/dokumen.py", "pages/pengajuan.py"]
 # Written out independently of ui.navigation.PAGES_BY_ROLE on purpose.
 EXPECTED_PAGES = {
     "operator": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF + KELURAHAN_DOCS,
-    "lurah": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF + KELURAHAN_DOCS,
+    "lurah": COMMON + REGISTER_READ + REGISTER_IMPORT + MEETING + VERIFY_STAFF + KELURAHAN_DOCS
+    + ["pages/cadangan.py"],
     "petugas": COMMON + ["pages/kunjungan.py"],
     "camat": COMMON + REGISTER_READ + ["pages/peta.py", "pages/tinjau_pengajuan.py", "pages/dokumen_kecamatan.py",
                                        "pages/laporan_triwulan.py"],
@@ -30,7 +31,8 @@ EXPECTED_PAGES = {
                                           "pages/aturan_kota.py", "pages/laporan_triwulan.py"],
     "dinsos": COMMON + REGISTER_READ + ["pages/peta.py", "pages/hasil_pengesahan.py"],
     "auditor": COMMON + REGISTER_READ + ["pages/peta.py", "pages/log_audit.py"],
-    "admin": COMMON + ["pages/kelola_akun.py", "pages/profil_kantor.py", "pages/teks_dokumen.py"],
+    "admin": COMMON + ["pages/kelola_akun.py", "pages/profil_kantor.py", "pages/teks_dokumen.py",
+                       "pages/cadangan.py"],
 }
 PLACE = {"operator": "31.75.01.1003", "lurah": "31.75.01.1003", "petugas": "31.75.01.1003", "camat": "31.75.01",
          "walikota": "31.75", "dinsos": "31.75", "auditor": "31.75", "admin": "31"}
@@ -46,7 +48,8 @@ TITLE = {"pages/wilayah_saya.py": "Wilayah saya", "pages/akun_saya.py": "Akun sa
          "pages/dokumen_kecamatan.py": "Dokumen kecamatan", "pages/pengesahan.py": "Pengesahan",
          "pages/teks_dokumen.py": "Teks & nomor dokumen", "pages/pengajuan.py": "Pengajuan ke Camat",
          "pages/tinjau_pengajuan.py": "Tinjau pengajuan kelurahan", "pages/hasil_pengesahan.py": "Hasil pengesahan",
-         "pages/laporan_triwulan.py": "Laporan triwulan", "pages/panduan.py": "Panduan Pengguna Muskel"}
+         "pages/laporan_triwulan.py": "Laporan triwulan", "pages/panduan.py": "Panduan Pengguna Muskel",
+         "pages/cadangan.py": "Cadangan data"}
 MATRAMAN = ["Pisangan Baru", "Utan Kayu Utara", "Kayu Manis", "Palmeriam", "Kebon Manggis", "Utan Kayu Selatan"]
 PULO_GADUNG = ["Pulo Gadung", "Pisangan Timur", "Cipinang", "Jatinegara Kaum", "Rawamangun", "Kayu Putih", "Jati"]
 
@@ -59,7 +62,7 @@ def test_every_page_file_is_known_to_this_test():
                                  "pages/profil_kantor.py", "pages/dokumen_kecamatan.py", "pages/pengesahan.py",
                                  "pages/teks_dokumen.py", "pages/masuk.py", "pages/ganti_kata_sandi.py",
                                  "pages/tinjau_pengajuan.py", "pages/hasil_pengesahan.py",
-                                 "pages/laporan_triwulan.py"})
+                                 "pages/laporan_triwulan.py", "pages/cadangan.py"})
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED_PAGES))
