@@ -22,9 +22,9 @@ exclusion/inclusion hints the visits leave. Everything is inserted in bulk in th
    timed beside them.
 
 Wall time decides; this process's CPU time is printed beside it. A target missed prints a cProfile summary of
-one more run. Data goes to a fresh temporary MUSKEL_DATA_DIR (removed afterwards); on PostgreSQL to a database of its own
-(``muskel_bench_dashboard``) on the URL's server, analysed after loading (as autovacuum would), dropped
-afterwards.
+one more run. Data goes to a fresh temporary MUSKEL_DATA_DIR (removed afterwards); on PostgreSQL to a database
+of its own (``muskel_bench_dashboard``) on the URL's server, analysed after loading (as autovacuum would),
+dropped afterwards.
 Run: python -m bench.bench_dashboard [POSTGRES_URL]
 """
 
