@@ -481,3 +481,32 @@ def test_import_package_of_a_non_zip_fails_cleanly(demo_db, second_installation,
     bogus.write_bytes(b"%PDF-1.4 bukan paket\n")
     proc = cli("import-package", str(bogus), "--as", "walikota.jaktim", "--json", env=second_installation["env"])
     assert proc.returncode == 1 and json.loads(proc.stdout)["code"] == "package_not_zip"
+
+
+def test_documents_dashboards_and_exports_count_the_same_families(demo_db):
+    """Guards "a count never differs between two places": for the demo's ratified batch, the figures the
+    documents print (doc_content.batch_counts), the dashboard/quarterly query (dashboard.proposal_counts), the
+    reviewers' queue (batch_views.queue) and the ratified export agree — and equal a plain SQL count."""
+    from core import batch_views, dashboard, doc_assembly, doc_content
+    from core.models import Musyawarah
+    from sqlmodel import select
+
+    (kk_sql, jiwa_sql), = q(demo_db, """
+        SELECT COUNT(DISTINCT p.no_kk), COUNT(DISTINCT m.nik) FROM proposal p
+        JOIN proposalmember m ON m.proposal_id = p.id JOIN batch b ON b.musyawarah_id = p.musyawarah_id
+        WHERE b.kelurahan_kode = :k AND b.periode = :p AND p.keputusan = 'disepakati'
+          AND p.status IN ('diusulkan', 'diteruskan', 'disahkan')""", k=KAYUMANIS, p=PERIODE)
+    with db.session_scope(demo_db) as session:
+        meeting = session.exec(select(Musyawarah).where(Musyawarah.kelurahan_kode == KAYUMANIS,
+                                                        Musyawarah.periode == PERIODE,
+                                                        Musyawarah.kind == "held")).one()
+        documents_view = doc_content.batch_counts(doc_assembly._proposals(meeting, session))
+        dashboard_view = dashboard.proposal_counts(KAYUMANIS, PERIODE, session, group="kelurahan",
+                                                   statuses=dashboard.ACTIVE_ITEMS)[KAYUMANIS]
+        [queue_row] = [r for r in batch_views.queue("31.75", actor=WALIKOTA, session=session, periode=PERIODE)
+                       if r["kelurahan_kode"] == KAYUMANIS]
+        exported = exports.ratified_rows("31.75", PERIODE, actor=DINSOS, session=session)
+    assert (documents_view["kk"], documents_view["jiwa"]) == (kk_sql, jiwa_sql)
+    assert (dashboard_view["kk"], dashboard_view["jiwa"]) == (kk_sql, jiwa_sql)
+    assert (queue_row["kk"], queue_row["jiwa"]) == (kk_sql, jiwa_sql)
+    assert len({r["no_kk"] for r in exported}) == kk_sql and len({r["nik"] for r in exported}) == jiwa_sql
