@@ -130,7 +130,14 @@ def assignment_dict(a: Assignment, session: Session) -> dict:
         head = session.get(Proposal, a.proposal_id).nama_kepala
     family = session.get(Family, a.family_id) if a.family_id else None
     visit = session.exec(select(Visit).where(Visit.assignment_id == a.id).order_by(Visit.id.desc())).first()
-    return {"id": a.id, "uuid": a.uuid, "kelurahan_kode": a.kelurahan_kode, "family_id": a.family_id,
+    locked = False
+    if a.proposal_id:
+        from core.models import Batch
+
+        proposal = session.get(Proposal, a.proposal_id)
+        batch = session.exec(select(Batch).where(Batch.musyawarah_id == proposal.musyawarah_id)).first()
+        locked = batch is not None and batch.state != "draft"
+    return {"terkunci": locked, "id": a.id, "uuid": a.uuid, "kelurahan_kode": a.kelurahan_kode, "family_id": a.family_id,
             "proposal_id": a.proposal_id, "no_kk": a.no_kk, "kepala": head, "petugas": a.officer, "status": a.status,
             "alamat": family.alamat if family else "", "rt": family.rt if family else "",
             "rw": family.rw if family else "", "desil": family.desil if family else None,

@@ -22,12 +22,16 @@ if not mine:
     st.info("Belum ada keluarga yang ditugaskan kepada Anda.")
     st.stop()
 labels = {a["id"]: f"{a['kepala']} · KK {mask_nik(a['no_kk'])} · RT {a['rt']}/RW {a['rw']} · {a['status']}"
-          for a in mine}
-# Start with the next family still to visit.
-first_open = next((i for i, x in enumerate(mine) if x["visit_id"] is None), 0)
+                   + (" · terkunci (sudah diajukan)" if a["terkunci"] else "") for a in mine}
+# Start with the next family still to visit (not one whose batch has already left the kelurahan).
+first_open = next((i for i, x in enumerate(mine) if x["visit_id"] is None and not x["terkunci"]), 0)
 assignment_id = st.selectbox("Keluarga", list(labels), format_func=labels.get, key="visit_assignment",
                              index=first_open)
 a = next(x for x in mine if x["id"] == assignment_id)
+if a["terkunci"] and a["visit_id"] is None:
+    st.info("Usulan keluarga ini sudah diajukan ke Camat: kunjungan tidak dapat dimulai lagi kecuali pengajuan "
+            "dikembalikan dan dibuka revisi.")
+    st.stop()
 if a["visit_id"] is None:
     if st.button("Mulai kunjungan", key="visit_start", type="primary"):
         with widgets.user_errors():
@@ -40,7 +44,7 @@ with db.session_scope() as s:
     visit = verification.get_visit(a["visit_id"], actor=actor, session=s)
     pictures = evidence.visit_photos(visit["id"], actor=actor, session=s)
     evaluation = evidence.visit_flags(visit["id"], session=s)
-done = visit["status"] != "draft"
+done = visit["status"] != "draft" or a["terkunci"]  # a submitted batch's evidence is read-only
 FORM = f"visit{visit['id']}"
 k = visit["kondisi"]
 drafts.restore(FORM, actor, {
