@@ -65,18 +65,25 @@ def test_december_meeting_holds_deferred_items(seeded):
     with db.session_scope(engine) as session:
         by_period = {m.periode: m for m in session.exec(
             select(Musyawarah).where(Musyawarah.kelurahan_kode == KAYUMANIS)).all()}
-        assert set(by_period) == {"2026-11", "2026-12"}
+        # October holds the not-held statement of the workflow demo (a draft batch)
+        assert set(by_period) == {"2026-10", "2026-11", "2026-12"}
+        assert by_period["2026-10"].kind == "not_held"
         december = by_period["2026-12"]
         assert december.status == "draft"
         deferred = session.exec(select(Proposal).where(Proposal.musyawarah_id == by_period["2026-11"].id,
                                                        Proposal.keputusan == "ditunda")).all()
         items = proposals.list_proposals(december.id, actor=operator, session=session)
         pending = proposals.carried_over(KAYUMANIS, "2026-12", actor=operator, session=session)
+        returned = session.exec(select(Proposal).where(Proposal.musyawarah_id == by_period["2026-11"].id,
+                                                       Proposal.status.in_(("dikembalikan", "ditolak")))).all()
     assert len(items) == 3
     assert all(i["origin_id"] is not None and i["keputusan"] == "" for i in items)
     assert sorted(i["origin_id"] for i in items) == sorted(p.id for p in deferred)
     assert sorted(i["no_kk"] for i in items) == sorted(p.no_kk for p in deferred)
-    assert pending == []  # nothing left to carry over
+    # what the Camat and the Walikota returned waits in December's pre-list, with their reasons
+    assert len(returned) == 3
+    assert sorted((p["no_kk"], p["status_reason"]) for p in pending) == \
+        sorted((p.no_kk, p.status_reason) for p in returned)
 
 
 def test_seed_twice_creates_nothing(seeded):
@@ -94,7 +101,7 @@ def test_seed_twice_creates_nothing(seeded):
     with db.session_scope(engine) as session:
         again = demo.seed(actor=admin, session=session)
     assert again == {"accounts_created": [], "offices_created": [], "registers_imported": [], "meetings_created": [],
-                     "visits_created": 0}
+                     "visits_created": 0, "documents_finalised": [], "batches_created": []}
     assert table_counts() == before
 
 
