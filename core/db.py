@@ -33,9 +33,17 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 7_301_175_001
 
 
-@functools.lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> sa.Engine:
-    url = url or load_settings().database_url
+    """The engine for ``url`` (default: the configured database), one per URL and process. The URL is resolved
+    before the cache is asked, so a changed MUSKEL_DATABASE_URL is never answered with an old engine."""
+    return _engine_for(url or load_settings().database_url)
+
+
+get_engine.cache_clear = lambda: _engine_for.cache_clear()  # type: ignore[attr-defined]  # forget every engine
+
+
+@functools.lru_cache(maxsize=8)
+def _engine_for(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)

@@ -42,7 +42,7 @@ def _prepare(data_dir: Path, monkeypatch) -> dict[str, list[str]]:
     """A Kayu Manis batch of ``PERIOD`` ready to submit; returns {No KK: [NIK, …]} of its three items."""
     monkeypatch.setenv("MUSKEL_DATA_DIR", str(data_dir))  # scans and PDFs go to the server's file store
     monkeypatch.setenv("MUSKEL_DATABASE_URL", f"sqlite:///{data_dir / 'muskel.db'}")
-    engine = db.get_engine()
+    engine = db.get_engine(f"sqlite:///{data_dir / 'muskel.db'}")
     with db.session_scope(engine) as s:
         mid = meetings.create_meeting(KEL, PERIOD, actor=OPERATOR, session=s)["id"]
     with db.session_scope(engine) as s:
