@@ -14,6 +14,7 @@ from core.access import Action, Actor, Role, in_scope, require, require_bulk, sc
 from core.errors import NotFound
 from core.models import Batch, BatchEvent, BatchRevision, Document, Flag, Musyawarah, Proposal, ProposalMember, \
     Wilayah
+from core.screening import mask_nik
 from core.timefmt import WIB, as_utc, utcnow
 from core.workflow import batch_dict, cutoff_date, get_batch, items, missing_verifications
 
@@ -182,6 +183,15 @@ def _short(value) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
+# What a reviewer's home counts: the batches in the state that waits for that role.
+REVIEWER_WAITING = {
+    Role.CAMAT: ("diajukan", "pages/tinjau_pengajuan.py", "{n} pengajuan kelurahan menunggu tinjauan Anda."),
+    Role.WALIKOTA: ("diteruskan", "pages/pengesahan.py", "{n} pengajuan menunggu pengesahan."),
+    Role.DINSOS: ("disahkan", "pages/hasil_pengesahan.py",
+                  "{n} pengajuan sudah disahkan dan siap diunduh untuk SIKS-NG."),
+}
+
+
 def inbox(*, actor: Actor, session: Session) -> list[dict]:
     """What waits for this user: batches to review, returns with their reasons, the cut-off drawing near."""
     role = Role(actor.role)
@@ -210,25 +220,13 @@ def inbox(*, actor: Actor, session: Session) -> list[dict]:
         for p in returned[:20]:
             who = "Walikota/Bupati" if p.status_level == "walikota" else "Camat"
             notes.append({"tingkat": "warning", "halaman": "pages/pengajuan.py",
-                          "pesan": f"Usulan keluarga {p.nama_kepala} (KK {p.no_kk[:4]}••••••••{p.no_kk[-4:]}) "
+                          "pesan": f"Usulan keluarga {p.nama_kepala} (KK {mask_nik(p.no_kk)}) "
                                    f"{p.status} oleh {who}: {p.status_reason}"})
-    elif role == Role.CAMAT:
+    elif role in REVIEWER_WAITING:
+        state, page, text = REVIEWER_WAITING[role]
         n = session.exec(select(sa.func.count(Batch.id)).where(scope_filter(Batch.kelurahan_kode, actor.wilayah_kode),
-                                                               Batch.state == "diajukan")).one()
+                                                               Batch.state == state)).one()
         if n:
-            notes.append({"tingkat": "info", "halaman": "pages/tinjau_pengajuan.py",
-                          "pesan": f"{n} pengajuan kelurahan menunggu tinjauan Anda."})
-    elif role == Role.WALIKOTA:
-        n = session.exec(select(sa.func.count(Batch.id)).where(scope_filter(Batch.kelurahan_kode, actor.wilayah_kode),
-                                                               Batch.state == "diteruskan")).one()
-        if n:
-            notes.append({"tingkat": "info", "halaman": "pages/pengesahan.py",
-                          "pesan": f"{n} pengajuan menunggu pengesahan."})
-    elif role == Role.DINSOS:
-        n = session.exec(select(sa.func.count(Batch.id)).where(scope_filter(Batch.kelurahan_kode, actor.wilayah_kode),
-                                                               Batch.state == "disahkan")).one()
-        if n:
-            notes.append({"tingkat": "info", "halaman": "pages/hasil_pengesahan.py",
-                          "pesan": f"{n} pengajuan sudah disahkan dan siap diunduh untuk SIKS-NG."})
+            notes.append({"tingkat": "info", "halaman": page, "pesan": text.format(n=n)})
     return notes
 

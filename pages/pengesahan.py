@@ -8,7 +8,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core import batch_views, db, documents, reports, workflow
+from core import batch_views, db, documents, reports
 from core.access import Role
 from core.timefmt import WIB
 from ui import documents as ui_docs, review, widgets
@@ -51,10 +51,7 @@ with tab_queue:
                 if batch["state"] == "diteruskan":
                     review.items_table(batch, actor=actor, open_state="diteruskan", allowed=("kembalikan", "tolak"))
                 else:
-                    st.dataframe(pd.DataFrame([{"No KK": review.mask_kk(i["no_kk"]), "Kepala keluarga": i["nama_kepala"],
-                                                "Status": workflow.ITEM_STATES.get(i["status"], i["status"]),
-                                                "Alasan": i["status_reason"]} for i in batch["items"]]),
-                                 hide_index=True, width="stretch")
+                    review.items_readonly(batch)
             if batch["state"] == "diteruskan":
                 a, b = st.columns(2)
                 if a.button("Sahkan", type="primary", key="ratify_go", icon=":material/approval:"):

@@ -55,10 +55,7 @@ with tab_items:
     if batch["state"] == "diajukan":
         review.items_table(batch, actor=actor, open_state="diusulkan", allowed=("kembalikan",))
     else:
-        st.dataframe(pd.DataFrame([{"No KK": review.mask_kk(i["no_kk"]), "Kepala keluarga": i["nama_kepala"],
-                                    "Status": workflow.ITEM_STATES.get(i["status"], i["status"]),
-                                    "Alasan": i["status_reason"]} for i in batch["items"]]),
-                     hide_index=True, width="stretch")
+        review.items_readonly(batch)
 
 if batch["state"] == "diajukan":
     st.divider()

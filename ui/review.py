@@ -9,15 +9,19 @@ import streamlit as st
 from core import db, evidence, workflow
 from core.access import Actor
 from core.proposals import JENIS
+from core.screening import mask_nik as mask_kk  # reviewers recognise a family; the full KK is in the documents
 from core.timefmt import waktu
 from ui import photos as ui_photos
 
 DECISION_LABEL = {"kembalikan": "Dikembalikan", "tolak": "Ditolak"}
 
 
-def mask_kk(no_kk: str) -> str:
-    """Reviewers identify a family by name and address; the full KK stays in the documents and exports."""
-    return f"{no_kk[:4]}••••••••{no_kk[-4:]}" if len(no_kk) >= 8 else no_kk
+def items_readonly(batch: dict) -> None:
+    """The items of a batch the reviewer no longer acts on, with their states and reasons."""
+    st.dataframe(pd.DataFrame([{"No KK": mask_kk(i["no_kk"]), "Kepala keluarga": i["nama_kepala"],
+                                "Status": workflow.ITEM_STATES.get(i["status"], i["status"]),
+                                "Alasan": i["status_reason"]} for i in batch["items"]]),
+                 hide_index=True, width="stretch")
 
 
 def note_view(batch_id: int, actor: Actor) -> None:
