@@ -71,8 +71,12 @@ def _dump_database(settings: Settings, workdir: Path) -> tuple[str, Path]:
 
 def _snapshot_facts(engine: sa.Engine) -> dict:
     with engine.connect() as conn:
+        # Originals purged after their retention period are no longer in the store (a backup of an older schema
+        # has no such column); a content still pointed to by another row is listed through that row.
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("storedfile")}
+        live = " WHERE purged_at IS NULL" if "purged_at" in columns else ""
         files = [{"sha256": sha, "size": size} for sha, size in
-                 conn.execute(sa.text("SELECT DISTINCT sha256, size FROM storedfile ORDER BY sha256"))]
+                 conn.execute(sa.text(f"SELECT DISTINCT sha256, size FROM storedfile{live} ORDER BY sha256"))]
         head = conn.execute(sa.text("SELECT last_seq, last_hash FROM audithead WHERE id = 1")).first()
         counts = {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
                   for t in ("user_account", "family", "person", "musyawarah", "proposal", "visitphoto", "document",
@@ -84,7 +88,7 @@ def backup(out: Path, *, settings: Settings | None = None) -> dict:
     """Write a backup ZIP; returns its manifest. The database snapshot is taken first, then its facts are read
     from the snapshot itself, so files and counts describe exactly what was saved."""
     settings = settings or load_settings()
-    store = filestore.LocalFileStore(settings.files_dir)
+    store = filestore.store_for(settings)
     with tempfile.TemporaryDirectory(prefix="muskel-backup-") as tmp:
         kind, dump = _dump_database(settings, Path(tmp))
         if kind == "sqlite":
@@ -161,7 +165,7 @@ def restore(path: Path, *, settings: Settings | None = None) -> dict:
         if not _empty(engine):
             raise InvalidInput("Instalasi tujuan tidak kosong: pulihkan hanya ke instalasi baru.",
                                code="restore_target_not_empty")
-        store = filestore.LocalFileStore(settings.files_dir)
+        store = filestore.store_for(settings)
         for entry in manifest["files"]:
             store.put(archive.read(f"files/{entry['sha256']}"))
         if target_kind == "sqlite":

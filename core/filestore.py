@@ -1,14 +1,15 @@
 """One content-addressed store for every file Muskel keeps (photos, scans, documents).
 
 Files are stored once by SHA-256 behind the small ``FileStore`` interface; ``LocalFileStore`` keeps them on a
-filesystem path (a shared path serves several app replicas), and an object store can implement the same five
-methods later without touching callers. The file is written before the row that points to it; when the action
+filesystem path (a shared path serves several app replicas), and ``core.filestore_s3`` implements the same five
+methods on an S3-compatible object store. The file is written before the row that points to it; when the action
 fails, the files it newly wrote are removed (see ``core.db.session_scope``); and ``collect_garbage`` removes
 files that no row references once they are older than an hour. A referenced file is never removed.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -19,7 +20,7 @@ from typing import Iterator, Protocol
 from sqlmodel import Session, select
 
 from core.access import Actor
-from core.config import load_settings
+from core.config import Settings, load_settings
 from core.errors import EnvironmentProblem, NotFound
 from core.models import StoredFile
 
@@ -92,8 +93,23 @@ class LocalFileStore:
                 yield path.name, path.stat().st_mtime
 
 
-def default_store() -> LocalFileStore:
-    return LocalFileStore(load_settings().files_dir)
+def store_for(settings: Settings) -> FileStore:
+    """The installation's file store: a path under the data directory, or an object store when configured."""
+    if settings.file_store_url:
+        return _object_store(settings.file_store_url, settings.s3_endpoint_url)
+    return LocalFileStore(settings.files_dir)
+
+
+@functools.lru_cache(maxsize=4)
+def _object_store(url: str, endpoint_url: str) -> FileStore:
+    # One client per configuration: creating a boto3 client costs tens of milliseconds.
+    from core.filestore_s3 import S3FileStore
+
+    return S3FileStore.from_url(url, endpoint_url=endpoint_url or None)
+
+
+def default_store() -> FileStore:
+    return store_for(load_settings())
 
 
 def save(
