@@ -1,4 +1,5 @@
-"""`muskel doctor`: is this installation healthy? Database, migrations, data directory, reference data, accounts."""
+"""`muskel doctor`: is this installation healthy? Database, migrations, data directory, file store, reference
+data, accounts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core import db, wilayah
+from core import db, filestore, wilayah
 from core.config import Settings, load_settings
 from core.errors import EnvironmentProblem
 from core.models import User
@@ -24,6 +25,13 @@ def diagnose(settings: Settings | None = None) -> tuple[dict, bool]:
         report["data_dir"] = "error"
         report["data_dir_error"] = exc.message
         healthy = False
+    if settings.file_store_url:
+        report["file_store"] = settings.file_store_url
+        try:
+            filestore.store_for(settings).exists("0" * 64)  # a read that touches the bucket and the keys
+        except EnvironmentProblem as exc:
+            report["file_store_error"] = exc.message
+            healthy = False
 
     if settings.is_sqlite and not Path(sa.make_url(settings.database_url).database or "").exists():
         report["database"] = "missing"

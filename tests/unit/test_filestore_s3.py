@@ -163,3 +163,23 @@ def test_unreachable_store_says_what_to_check(monkeypatch):
 def test_bad_url_is_refused():
     with pytest.raises(EnvironmentProblem, match="s3://nama-bucket"):
         S3FileStore.from_url("https://bucket/awalan")
+
+
+def test_doctor_reports_an_unusable_bucket(monkeypatch):
+    """Guards `muskel doctor`: a configured object store nobody answers for makes the installation unhealthy."""
+    from core import doctor
+
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("MUSKEL_FILE_STORE", f"s3://{BUCKET}")
+    monkeypatch.setenv("MUSKEL_S3_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
+    report, healthy = doctor.diagnose()
+    assert not healthy and "tidak dapat dipakai" in report["file_store_error"]
+
+
+def test_doctor_accepts_a_reachable_bucket(monkeypatch, endpoint, oracle):
+    from core import doctor
+
+    monkeypatch.setenv("MUSKEL_FILE_STORE", f"s3://{BUCKET}")
+    monkeypatch.setenv("MUSKEL_S3_ENDPOINT_URL", endpoint)
+    report, _ = doctor.diagnose()
+    assert report["file_store"] == f"s3://{BUCKET}" and "file_store_error" not in report
