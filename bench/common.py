@@ -53,11 +53,18 @@ def p95(samples: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
+# Every row reported in this process, for the one summary table `python -m bench` prints at the end.
+RESULTS: list[dict] = []
+
+
 def report(title: str, rows: list[tuple], database: str) -> None:
     """rows: (what, median seconds, baseline median seconds or None[, note such as a rate]).
 
     ``what`` may name another statistic (e.g. "p95"); the column is headed "median" as most rows are medians.
     """
+    for what, value, base, *note in rows:
+        RESULTS.append({"benchmark": title, "measure": what, "seconds": value, "baseline": base,
+                        "note": note[0] if note else "", "database": database})
     print(f"\n{title}  [database: {database}; machine: {platform.machine()}, {platform.python_version()}]")
     print(f"{'measure':<48} {'median':>12} {'baseline':>12} {'ratio':>8}")
     for what, value, base, *note in rows:
