@@ -10,10 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 from datetime import date
-import time
-from collections import deque
 
 from sqlmodel import Session, select
 
@@ -21,6 +18,7 @@ from core.documents import LABELS, normalise_code
 from core.errors import InvalidInput
 from core.models import Document
 from core.pdf_kit import DRAFT_KEYWORD, FINAL_KEYWORD
+from core.rate_limit import RateLimiter
 from core.timefmt import tanggal
 
 STATUS_TEXT = {
@@ -84,27 +82,5 @@ def by_pdf(data: bytes, *, session: Session) -> dict:
     return {"status": "altered", "pesan": STATUS_TEXT["altered"], **_public(doc, session), "sha256_berkas": sha}
 
 
-class RateLimiter:
-    """At most ``limit`` checks per ``window`` seconds per client, in this process."""
-
-    def __init__(self, limit: int = 20, window: float = 60.0):
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, client: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.setdefault(client or "?", deque())
-            while hits and now - hits[0] > self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 10000:  # forget idle clients so memory stays bounded
-                for key in [k for k, v in self._hits.items() if not v or now - v[-1] > self.window]:
-                    del self._hits[key]
-            return True
-
-
-LIMITER = RateLimiter()
+# 20 checks per minute per client (the limiter is shared with the login throttle: core.rate_limit).
+LIMITER = RateLimiter(limit=20, window=60.0)

@@ -4,27 +4,16 @@ Reached from the QR code printed on every final document. It shows type, number,
 never anything personal — and limits how often one client may ask, so codes cannot be guessed.
 """
 
-import os
-
 import streamlit as st
 
 from core import db, doc_verify
 from ui import session as ui_session, widgets
+from ui.client import client_id
 
 ui_session.leave_legacy_pages_mode()
 st.title("Cek keaslian dokumen Muskel")
 st.caption("Ketik kode verifikasi yang tercetak di bawah kode QR, atau unggah berkas PDF dokumen. Halaman ini tidak "
            "memerlukan akun dan tidak menampilkan data pribadi.")
-
-
-def client_id() -> str:
-    """The client's address; X-Forwarded-For only behind Muskel's own proxy, which overwrites it (a client could
-    otherwise send a new value with every request and escape the limit)."""
-    if os.environ.get("MUSKEL_BEHIND_PROXY") == "1":
-        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded
-    return st.context.ip_address or "lokal"
 
 
 def show(result: dict) -> None:

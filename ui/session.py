@@ -11,11 +11,12 @@ import time
 
 import streamlit as st
 
-from core import accounts, db, filestore, setup
+from core import accounts, db, filestore, login_throttle, setup
 from core.access import Actor, Role
 from core.config import load_settings
 from core.errors import EnvironmentProblem
 from ui import drafts
+from ui.client import client_id
 
 log = logging.getLogger("muskel")
 AUTH_KEY = "_auth"
@@ -136,7 +137,8 @@ def revalidate(actor: Actor) -> Actor | None:
 def log_in(username: str, password: str) -> str | None:
     """Returns None on success, otherwise the Indonesian message to show."""
     with db.session_scope() as session:
-        outcome = accounts.authenticate(username, password, session=session, channel="web")
+        outcome = accounts.authenticate(username, password, session=session, channel="web",
+                                        throttle=login_throttle.THROTTLE, client=client_id())
     if outcome.actor is None:
         return outcome.error.message
     a = outcome.actor

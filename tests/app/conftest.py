@@ -42,6 +42,15 @@ def _navigation_as_in_a_running_server(monkeypatch):
     PagesManager.uses_pages_directory = None
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_throttle():
+    """Every AppTest login comes from the same "client": the process-wide login throttle starts empty per test."""
+    from core import login_throttle
+
+    login_throttle.THROTTLE.reset()
+    yield
+
+
 @pytest.fixture
 def new_app():
     """``new_app()`` → a not yet run AppTest of Home.py (a new browser tab)."""
