@@ -550,7 +550,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args, out)
     except MuskelError as exc:
         return _fail(out, exc.code, exc.message, exc.exit_code, getattr(exc, "field", None))
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DBAPIError as exc:
+        if db.connection_lost(exc):
+            return _fail(out, "database_connection_lost", db.CONNECTION_LOST_MESSAGE, EXIT_ENVIRONMENT)
+        if not isinstance(exc, sa.exc.OperationalError):
+            raise
         return _fail(out, "database_unavailable", f"Basis data tidak dapat dipakai: {exc.orig}", EXIT_ENVIRONMENT)
     except PermissionError as exc:
         return _fail(out, "data_dir_not_writable", f"Tidak dapat menulis: {exc}", EXIT_ENVIRONMENT)

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from core.config import Settings, load_settings
 from core.errors import EnvironmentProblem
+from core.faultpoint import faultpoint
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Arbitrary but fixed key for PostgreSQL's advisory lock around migrations.
@@ -108,6 +109,7 @@ def _advance_audit_checkpoint(engine: sa.Engine, session: Session) -> None:
     the change is committed; a checkpoint left behind only makes the next verification less strict)."""
     if session.info.pop("audit_head", None) is None:
         return
+    faultpoint("db.committed")  # audit entries committed, the checkpoint not yet moved (tests/fault)
     from core import audit_checkpoint
 
     try:
@@ -182,6 +184,24 @@ def migrate(engine: sa.Engine) -> tuple[str | None, str]:
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), "head")
     return before, current_revision(engine)
+
+
+CONNECTION_LOST_MESSAGE = ("Sambungan ke basis data terputus. Tidak ada yang tersimpan sebagian; coba lagi sebentar "
+                           "lagi.")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """True for errors meaning the database went away (server restarted, network cut), not a bug in the action:
+    the transaction was rolled back by the server and the same action can simply be tried again."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig
+    try:
+        import psycopg
+    except ImportError:  # SQLite-only installations
+        return False
+    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
 
 
 def check_connection(engine: sa.Engine) -> None:

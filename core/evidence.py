@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from core import audit, filestore, photos, verification
 from core.access import Action, Actor, Role, in_scope, require
 from core.errors import AccessDenied, InvalidInput, NotFound
+from core.faultpoint import faultpoint
 from core.models import Family, PhotoHashChunk, Visit, VisitPhoto, Wilayah
 from core.verification import _visit_for
 from core.verification_codes import PHOTO_KINDS, REQUIRED_KINDS
@@ -74,6 +75,7 @@ def add_photo(visit_id: int, data: bytes, filename: str, kind: str, *, actor: Ac
     audit.record(session, actor, "verification.photo_added", object_type="visit_photo", object_id=row.uuid,
                  wilayah_kode=assignment.kelurahan_kode,
                  after={"sha256": result.sha256, "jenis": kind, "temuan": sorted(flags)})
+    faultpoint("photo.stored")  # files in the store, rows flushed, nothing committed (tests/fault)
     return photo_dict(row, display.sha256, thumb.sha256)
 
 

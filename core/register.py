@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from core import audit, dtsen_file, filestore, screening, wilayah
 from core.access import Action, Actor, Role, require
 from core.errors import AccessDenied, InvalidInput
+from core.faultpoint import faultpoint
 from core.models import Family, Flag, Person, RegisterChange, RegisterImport, new_uuid
 from core.register_check import check
 from core.timefmt import utcnow
@@ -233,6 +234,7 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
             {"import_id": record.id, "family_id": fid, "change": "baru", "before": None, "after": None}
             for fid in ids.values()])
 
+    faultpoint("dtsen.rows_flushed")  # part of the rows written inside the transaction (tests/fault)
     progress(0.8, "Memperbarui keluarga yang berubah…")
     for kk in changed_kk:
         _update_family(existing[kk][0], families.loc[kk], people[people["no_kk"] == kk], record, session, now)

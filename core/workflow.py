@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from core import audit, documents, verification, wilayah
 from core.access import Action, Actor, Role, require
 from core.errors import AccessDenied, InvalidInput, NotFound, StaleEdit
+from core.faultpoint import faultpoint
 from core.models import Assignment, Batch, BatchEvent, BatchRevision, Document, Flag, KotaSetting, Musyawarah, \
     Proposal, Visit
 from core.timefmt import WIB, utcnow
@@ -300,6 +301,7 @@ def act(batch_id: int, action: str, *, actor: Actor, session: Session, reason: s
     audit.record(session, actor, f"batch.{action}", object_type="batch", object_id=batch.uuid,
                  wilayah_kode=batch.kelurahan_kode, before={"status": before},
                  after={"status": move.to, "revisi": batch.revision, "alasan": reason or None, **details})
+    faultpoint("workflow.before_commit")  # batch, items, event and audit entry written, not committed (tests/fault)
     return batch_dict(batch, session)
 
 

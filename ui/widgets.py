@@ -66,9 +66,18 @@ def user_errors():
         st.error(exc.message, icon="🔒")
     except MuskelError as exc:
         st.error(exc.message, icon="⚠️")
+    except Exception as exc:
+        if not db.connection_lost(exc):
+            raise
+        log.warning("database connection lost: %s", exc)
+        st.error(db.CONNECTION_LOST_MESSAGE, icon="🔌")
 
 
 def show_unexpected(exc: Exception) -> None:
+    if db.connection_lost(exc):
+        log.warning("database connection lost: %s", exc)
+        st.error(db.CONNECTION_LOST_MESSAGE, icon="🔌")
+        return
     log.exception("unexpected error", exc_info=exc)
     st.error("Terjadi kesalahan yang tidak terduga. Tidak ada data yang berubah sebagian; silakan coba lagi. "
              "Bila terus terjadi, hubungi administrator Muskel.", icon="🛑")
