@@ -16,9 +16,12 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 KEL, KEC, KOTA = "31.75.01.1003", "31.75.01", "31.75"
 PASSWORD = "muskel-demo"
 ACCOUNTS = (  # username, name, role, wilayah
@@ -125,21 +129,25 @@ class Installation:
 def run_to_fault(command: list[str], env: dict[str, str], marker: Path) -> subprocess.Popen:
     """Start ``command`` and return once it waits at its fault point (the marker file exists)."""
     marker.unlink(missing_ok=True)
-    log = open(marker.with_suffix(".log"), "wb")
-    proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    log_path = marker.with_suffix(".log")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    wait_for_marker(proc, marker, log_path)
+    return proc
+
+
+def wait_for_marker(proc: subprocess.Popen, marker: Path, log_path: Path | None = None) -> None:
+    """Until the process waits at its fault point; fails if it ends first or never gets there."""
     deadline = time.monotonic() + FAULT_WAIT_SECONDS
     while not marker.exists():
         if proc.poll() is not None:
-            log.close()
-            pytest.fail(f"{command} ended ({proc.returncode}) before its fault point:\n"
-                        f"{marker.with_suffix('.log').read_text(errors='replace')}")
+            log = log_path.read_text(errors="replace") if log_path else ""
+            pytest.fail(f"{proc.args} ended ({proc.returncode}) before its fault point:\n{log}")
         if time.monotonic() > deadline:
             kill(proc)
-            pytest.fail(f"{command} did not reach its fault point")
+            pytest.fail(f"{proc.args} did not reach its fault point")
         time.sleep(0.05)
-    log.close()
-    return proc
 
 
 def kill(proc: subprocess.Popen) -> None:
@@ -279,3 +287,74 @@ def sqlite_installation(tmp_path_factory) -> Iterator[Installation]:
     inst = _installation("sqlite", root, f"sqlite:///{root / 'muskel.db'}")
     yield inst
     inst.engine.dispose()
+
+
+# --- the real app ---------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(inst: Installation, port: int, *, fault: str | None = None, marker: Path | None = None,
+              log_name: str = "streamlit.log") -> subprocess.Popen:
+    """`streamlit run Home.py` on ``port`` for this installation; returns once it answers its health check."""
+    log_path = inst.data_dir / log_name
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless", "true", "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=PROJECT_ROOT, env=inst.env(fault, marker), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    deadline = time.monotonic() + FAULT_WAIT_SECONDS
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return proc
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            kill(proc)
+            pytest.fail(f"streamlit not healthy:\n{log_path.read_text(errors='replace')}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright (never `playwright install`); skipped without it, as in tests/browser."""
+    from tests.browser.conftest import CHROMIUM, _require_or_skip
+
+    if not CHROMIUM.exists():
+        _require_or_skip(f"{CHROMIUM} tidak ada (pasang paket Debian 'chromium')")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _require_or_skip("paket Python 'playwright' tidak terpasang")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)  # a busy shared machine renders slowly; waits end as soon as the page is there
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def log_in(tab, base_url: str, username: str, greeting: str) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import wait_idle
+
+    tab.goto(base_url)
+    wait_idle(tab)
+    tab.get_by_label("Nama pengguna").fill(username)
+    tab.get_by_label("Kata sandi").fill(PASSWORD)
+    tab.get_by_role("button", name="Masuk").click()
+    expect(tab.get_by_role("heading", name=greeting)).to_be_visible()
