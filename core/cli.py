@@ -394,6 +394,22 @@ def cmd_restore(args, out: Output) -> int:
     return EXIT_OK if result["audit_ok"] else EXIT_FAILED
 
 
+def cmd_retention(args, out: Output) -> int:
+    """Purge originals of photos and signed scans whose retention period after ratification has ended."""
+    from core import retention
+
+    with db.session_scope(_ready_engine()) as session:
+        result = retention.purge(actor=_cli_admin(), session=session, dry_run=args.dry_run)
+    data = {"due": result["due"], "purged": result["purged"], "files": result["files"], "bytes": result["bytes"],
+            "kept_shared": result["kept_shared"], "dry_run": result["dry_run"], "years": result["years"]}
+    out.result(data, (f"{'Pemeriksaan saja (--dry-run)' if args.dry_run else 'Retensi dijalankan'}: masa retensi "
+                      f"{result['years']} tahun; {result['due']} berkas asli jatuh tempo, {result['purged']} "
+                      f"ditandai dihapus; {len(result['files'])} berkas ({result['bytes']} byte) "
+                      f"{'akan dihapus' if args.dry_run else 'dihapus'} dari penyimpanan; "
+                      f"{len(result['kept_shared'])} tetap disimpan karena masih dipakai data lain."))
+    return EXIT_OK
+
+
 def _passphrase() -> str:
     line = sys.stdin.readline().rstrip("\r\n")
     if not line:
@@ -515,6 +531,9 @@ def build_parser() -> argparse.ArgumentParser:
     bk.add_argument("--out", required=True, metavar="FILE")
     rs = command("restore", cmd_restore, "pulihkan cadangan ke instalasi yang masih kosong")
     rs.add_argument("file", metavar="FILE")
+    ret = command("retention", cmd_retention, "hapus berkas asli foto dan pindaian yang masa retensinya habis "
+                  "(MUSKEL_RETENTION_YEARS tahun setelah pengesahan)")
+    ret.add_argument("--dry-run", action="store_true", help="tampilkan saja apa yang jatuh tempo, jangan hapus")
 
     check = command("verify-document", cmd_verify_document,
                     "periksa keaslian PDF dokumen Muskel (valid/superseded/altered/draft/unknown); exit 0 hanya "

@@ -459,6 +459,9 @@ def download(document_id: int, *, actor: Actor, session: Session, which: str = "
     if file_id is None:
         raise NotFound("Berkas ini belum ada.", code="no_file")
     stored = session.get(StoredFile, file_id)
+    from core.retention import ensure_present
+
+    ensure_present(stored)  # a signed scan purged after its retention period: the message says when and why
     data = filestore.default_store().get(stored.sha256)
     audit.record(session, actor, "document.downloaded", object_type="document", object_id=doc.uuid,
                  wilayah_kode=doc.wilayah_kode, after={"berkas": which, "nomor": doc.nomor})

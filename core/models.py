@@ -149,6 +149,9 @@ class StoredFile(SQLModel, table=True):
     wilayah_kode: Optional[str] = Field(default=None, foreign_key="wilayah.kode", max_length=13, index=True)
     created_by: str = Field(max_length=64)
     created_at: datetime = _created_at()
+    # Set when the retention period removed this original (core.retention): the row, its hash and size stay.
+    purged_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    purged_after_years: Optional[int] = None  # the retention period that applied, for the message people read
 
 
 class Draft(SQLModel, table=True):

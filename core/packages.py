@@ -98,11 +98,13 @@ def build_manifest(batch_id: int, *, actor: Actor, session: Session) -> tuple[di
                                      for p in visit_photos]},
         "documents": [_row(d) for d in docs],
         "files": [{"id": f.id, "sha256": f.sha256, "size": f.size, "media_type": f.media_type,
-                   "original_name": f.original_name, "purpose": f.purpose, "path": f"files/{f.sha256}"}
+                   "original_name": f.original_name, "purpose": f.purpose, "path": f"files/{f.sha256}",
+                   # an original purged after its retention period: listed with its hash, its bytes not carried
+                   **({"purged_at": f.purged_at.isoformat()} if f.purged_at else {})}
                   for f in stored],
         "audit": {"entries": [_row(e) for e in entries], "head": {"seq": head.last_seq, "hash": head.last_hash}},
     }
-    return manifest, {f.sha256 for f in stored}
+    return manifest, {f.sha256 for f in stored if f.purged_at is None}
 
 
 def manifest_bytes(manifest: dict) -> bytes:
@@ -190,6 +192,10 @@ def check_package(data: bytes, *, passphrase: str | None = None, expect_hash: st
         raise InvalidInput("manifest.json rusak.", code="manifest_corrupt") from exc
     if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
         raise InvalidInput("Format paket tidak dikenal oleh versi Muskel ini.", code="package_format")
+    if any(entry.get("purged_at") for entry in manifest["files"]):
+        raise InvalidInput("Paket ini adalah arsip pengajuan yang berkas aslinya sudah dihapus sesuai masa retensi; "
+                           "paket seperti ini dapat dibaca sebagai arsip tetapi tidak dapat diimpor.",
+                           code="package_has_purged_files")
     for entry in manifest["files"]:
         content = files.get(entry["path"])
         if content is None:

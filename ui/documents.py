@@ -9,7 +9,7 @@ import hashlib
 
 import streamlit as st
 
-from core import db, documents
+from core import db, documents, retention
 from core.access import Actor
 from core.timefmt import waktu
 from ui import widgets
@@ -39,6 +39,7 @@ def panel(doc_type: str, key: dict, *, actor: Actor, may_finalise: bool, may_upl
     with db.session_scope() as s:
         current = documents.current(doc_type, documents.subject_of(doc_type, key), s)
         doc = documents.document_dict(current) if current else None
+        scan_purged = retention.scan_notice(current, s)  # the signed scan's retention period has ended
     slot = _draft_key(doc_type, key)
     with st.container(border=True):
         st.markdown(f"#### {documents.LABELS[doc_type]}")
@@ -51,7 +52,9 @@ def panel(doc_type: str, key: dict, *, actor: Actor, may_finalise: bool, may_upl
             c1.download_button("Unduh PDF final", final_download(doc, "pdf", actor), file_name=file_name(doc),
                                mime="application/pdf", key=f"dl.{doc['id']}.pdf", icon=":material/download:",
                                on_click="ignore")
-            if doc["scan_sha256"]:
+            if scan_purged:
+                c2.info(scan_purged, icon=":material/auto_delete:")
+            elif doc["scan_sha256"]:
                 c2.download_button("Unduh pindaian bertanda tangan", final_download(doc, "scan", actor),
                                    file_name=file_name(doc, "scan"), key=f"dl.{doc['id']}.scan",
                                    icon=":material/download:", on_click="ignore")

@@ -34,6 +34,7 @@ TINJAU = ("pages/tinjau_pengajuan.py", "Tinjau pengajuan", ":material/fact_check
 HASIL = ("pages/hasil_pengesahan.py", "Hasil pengesahan", ":material/download:")
 LAPORAN_TRIWULAN = ("pages/laporan_triwulan.py", "Laporan triwulan", ":material/summarize:")
 CADANGAN = ("pages/cadangan.py", "Cadangan data", ":material/backup:")
+RETENSI = ("pages/retensi.py", "Retensi berkas", ":material/auto_delete:")
 PANDUAN = ("pages/panduan.py", "Panduan pengguna", ":material/menu_book:")
 CEK_DOKUMEN = ("pages/cek_dokumen.py", "Cek keaslian dokumen", ":material/verified:")
 PUBLIC = [CEK_DOKUMEN]  # reachable without logging in (the QR code on every final document leads here)
@@ -54,8 +55,8 @@ PAGES_BY_ROLE: dict[Role, dict[str, list[tuple[str, str, str]]]] = {
     Role.CAMAT: {**_READERS, "Pengajuan": [TINJAU, DOKUMEN_KECAMATAN, LAPORAN_TRIWULAN]},
     Role.WALIKOTA: {**_READERS, "Pengajuan": [PENGESAHAN, HASIL, LAPORAN_TRIWULAN], "Aturan": [ATURAN_KOTA]},
     Role.DINSOS: {**_READERS, "Hasil": [HASIL]},
-    Role.AUDITOR: {**_READERS, "Audit": [LOG_AUDIT]},
-    Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR, TEKS_DOKUMEN, CADANGAN]},
+    Role.AUDITOR: {**_READERS, "Audit": [LOG_AUDIT, RETENSI]},  # the retention list, read-only
+    Role.ADMIN: {**_COMMON, "Administrasi": [KELOLA_AKUN, PROFIL_KANTOR, TEKS_DOKUMEN, CADANGAN, RETENSI]},
 }
 
 

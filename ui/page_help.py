@@ -43,6 +43,8 @@ HELP = {
     "pages/profil_kantor.py": "Kop surat dan penanda tangan setiap kantor untuk dokumen resmi.",
     "pages/teks_dokumen.py": "Teks paragraf dokumen resmi dan pola nomor setiap kantor.",
     "pages/cadangan.py": "Buat cadangan lengkap (basis data dan berkas) dan unduh untuk disimpan di tempat aman.",
+    "pages/retensi.py": "Berkas asli foto dan pindaian yang masa retensinya (sesudah pengesahan) sudah habis. "
+                        "Administrator menghapusnya sesudah konfirmasi; auditor hanya melihat.",
     "pages/panduan.py": "Panduan pengguna per peran, langkah demi langkah.",
 }
 

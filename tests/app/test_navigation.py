@@ -30,9 +30,9 @@ EXPECTED_PAGES = {
     "walikota": COMMON + REGISTER_READ + ["pages/peta.py", "pages/pengesahan.py", "pages/hasil_pengesahan.py",
                                           "pages/aturan_kota.py", "pages/laporan_triwulan.py"],
     "dinsos": COMMON + REGISTER_READ + ["pages/peta.py", "pages/hasil_pengesahan.py"],
-    "auditor": COMMON + REGISTER_READ + ["pages/peta.py", "pages/log_audit.py"],
+    "auditor": COMMON + REGISTER_READ + ["pages/peta.py", "pages/log_audit.py", "pages/retensi.py"],
     "admin": COMMON + ["pages/kelola_akun.py", "pages/profil_kantor.py", "pages/teks_dokumen.py",
-                       "pages/cadangan.py"],
+                       "pages/cadangan.py", "pages/retensi.py"],
 }
 PLACE = {"operator": "31.75.01.1003", "lurah": "31.75.01.1003", "petugas": "31.75.01.1003", "camat": "31.75.01",
          "walikota": "31.75", "dinsos": "31.75", "auditor": "31.75", "admin": "31"}
@@ -49,7 +49,7 @@ TITLE = {"pages/wilayah_saya.py": "Wilayah saya", "pages/akun_saya.py": "Akun sa
          "pages/teks_dokumen.py": "Teks & nomor dokumen", "pages/pengajuan.py": "Pengajuan ke Camat",
          "pages/tinjau_pengajuan.py": "Tinjau pengajuan kelurahan", "pages/hasil_pengesahan.py": "Hasil pengesahan",
          "pages/laporan_triwulan.py": "Laporan triwulan", "pages/panduan.py": "Panduan Pengguna Muskel",
-         "pages/cadangan.py": "Cadangan data"}
+         "pages/cadangan.py": "Cadangan data", "pages/retensi.py": "Retensi berkas asli"}
 MATRAMAN = ["Pisangan Baru", "Utan Kayu Utara", "Kayu Manis", "Palmeriam", "Kebon Manggis", "Utan Kayu Selatan"]
 PULO_GADUNG = ["Pulo Gadung", "Pisangan Timur", "Cipinang", "Jatinegara Kaum", "Rawamangun", "Kayu Putih", "Jati"]
 
@@ -62,7 +62,7 @@ def test_every_page_file_is_known_to_this_test():
                                  "pages/profil_kantor.py", "pages/dokumen_kecamatan.py", "pages/pengesahan.py",
                                  "pages/teks_dokumen.py", "pages/masuk.py", "pages/ganti_kata_sandi.py",
                                  "pages/tinjau_pengajuan.py", "pages/hasil_pengesahan.py",
-                                 "pages/laporan_triwulan.py", "pages/cadangan.py"})
+                                 "pages/laporan_triwulan.py", "pages/cadangan.py", "pages/retensi.py"})
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED_PAGES))
