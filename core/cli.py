@@ -192,6 +192,8 @@ def cmd_import_dtsen(args, out: Output) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise InvalidInput(f"Berkas {path} tidak ditemukan.", code="file_missing", field="FILE")
+    with path.open("rb") as stream:  # size and row limits before the file is read into memory
+        dtsen_file.check_limits(stream, path.stat().st_size)
     column_map = dtsen_file.read_column_map(Path(args.column_map).read_bytes()) if args.column_map else None
     waive = {code: args.reason or "" for code in args.waive or []}
     with db.session_scope(engine) as session:

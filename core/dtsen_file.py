@@ -3,6 +3,11 @@
 Extracts differ: comma or semicolon, UTF-8 or Windows-1252, a title row above the header, column names spelt in
 many ways, and NIKs that Excel turned into numbers. This module only reads and maps; judging the content is
 ``core.screening`` and ``core.register``'s job. Row numbers are the ones the spreadsheet shows (header = its row).
+
+Before anything is parsed, ``check_limits`` refuses a file larger than ``MUSKEL_IMPORT_MAX_MB`` or with more rows
+than ``MUSKEL_IMPORT_MAX_ROWS`` (someone uploading the whole province instead of their kelurahan): the rows are
+counted in a streaming pass over bytes (CSV lines; the first worksheet's ``<row>`` elements of an XLSX, every
+entry of which is inflated once in chunks, so a workbook that is a ZIP bomb is refused too) — pandas never sees it.
 """
 
 from __future__ import annotations
@@ -10,11 +15,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import pandas as pd
 
+from core.config import load_settings
 from core.errors import InvalidInput
+from core.timefmt import angka
 
 # Muskel's fields and the column names seen in extracts (compared without case, spaces or punctuation).
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -83,9 +92,10 @@ class Extract:
 
 
 def read(data: bytes, filename: str) -> Extract:
-    """Read CSV or XLSX bytes (decided by content, not by the name)."""
+    """Read CSV or XLSX bytes (decided by content, not by the name); too large files are refused first."""
     if not data or not data.strip():
         raise InvalidInput("Berkas kosong: tidak ada header maupun baris data.", code="file_empty", field="berkas")
+    check_limits(io.BytesIO(data), len(data))
     if data[:4] == b"PK\x03\x04":
         extract = _read_xlsx(data)
     else:
@@ -94,6 +104,117 @@ def read(data: bytes, filename: str) -> Extract:
     if extract.frame.empty:
         raise InvalidInput("Berkas hanya berisi header, tanpa baris data.", code="file_no_rows", field="berkas")
     return extract
+
+
+# --- limits, checked before parsing ---------------------------------------------------------------------------
+
+_CHUNK = 1 << 20
+_XLSX_INFLATED_MAX = 1 << 30  # 1 GiB of XML: ~25× a 100,000-person sheet; more is a ZIP bomb, not an extract
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_SPLIT_ADVICE = ("Satu kelurahan paling banyak sekitar 100.000 orang: pisahkan berkas per kelurahan (misalnya "
+                 "saring kolom kode kelurahan di Excel lalu simpan sebagai berkas baru), kemudian impor berkas "
+                 "kelurahan Anda saja.")
+
+
+def check_limits(source: BinaryIO, size: int, *, max_mb: int | None = None, max_rows: int | None = None) -> None:
+    """Refuse an extract larger than the size limit or with more data rows than the row limit, reading ``source``
+    in chunks (memory stays at a few megabytes whatever the file holds). Leaves ``source`` at its start."""
+    settings = load_settings()
+    max_mb = settings.import_max_mb if max_mb is None else max_mb
+    max_rows = settings.import_max_rows if max_rows is None else max_rows
+    if size > max_mb * 1024 * 1024:
+        raise InvalidInput(f"Berkas terlalu besar: {angka(round(size / 1024 / 1024, 1))} MB, sedangkan batasnya "
+                           f"{angka(max_mb)} MB. Ekstrak satu kelurahan biasanya di bawah 20 MB. " + _SPLIT_ADVICE,
+                           code="file_too_large", field="berkas")
+    head = source.read(4)
+    source.seek(0)
+    if head == b"PK\x03\x04":
+        rows = _xlsx_rows(source, max_rows)
+    else:
+        rows = _csv_rows(source, max_rows)
+    source.seek(0)
+    if rows > max_rows:
+        raise InvalidInput(f"Berkas ini berisi lebih dari {angka(max_rows)} baris data, batas Muskel untuk satu "
+                           "ekstrak kelurahan; tidak ada yang dibaca atau disimpan. " + _SPLIT_ADVICE,
+                           code="too_many_rows", field="berkas")
+
+
+def _csv_rows(source: BinaryIO, max_rows: int) -> int:
+    """Data lines after the header (blank lines and newlines inside quotes count too: an upper bound), counted
+    until the limit is passed."""
+    lines, last = 0, b"\n"
+    while chunk := source.read(_CHUNK):
+        lines += chunk.count(b"\n")
+        last = chunk[-1:]
+        if lines - 1 > max_rows:
+            return lines - 1
+    if last != b"\n":
+        lines += 1  # a last line without a newline
+    return max(0, lines - 1)
+
+
+def _xlsx_rows(source: BinaryIO, max_rows: int) -> int:
+    """``<row>`` elements of the first worksheet minus the header (an upper bound: a title row counts too).
+
+    Every entry is inflated once, in chunks, with zipfile checking each against its declared size and CRC; more
+    than 1 GiB of content in all is refused as a ZIP bomb. calamine (which reads the workbook afterwards) is only
+    reached by a workbook that passed.
+    """
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0  # not a workbook after all: the reader says so
+    bomb = InvalidInput("Berkas XLSX ini mengembang terlalu besar saat dibuka (kemungkinan bom ZIP), sehingga "
+                        "ditolak. Buka di Excel lalu simpan ulang sebagai .xlsx, atau gunakan CSV.",
+                        code="file_too_large", field="berkas")
+    with archive:
+        infos = archive.infolist()
+        if sum(i.file_size for i in infos) > _XLSX_INFLATED_MAX or len(infos) > 10_000:
+            raise bomb
+        sheet = _first_sheet(archive)
+        rows, inflated = 0, 0
+        for info in infos:
+            if info.is_dir():
+                continue
+            tail = b""
+            try:
+                with archive.open(info) as member:
+                    while chunk := member.read(_CHUNK):
+                        inflated += len(chunk)
+                        if inflated > _XLSX_INFLATED_MAX:
+                            raise bomb
+                        if info.filename == sheet:
+                            window = tail + chunk
+                            rows += sum(1 for m in _ROW_TAG.finditer(window) if m.end() > len(tail))
+                            tail = window[-32:]
+                            if rows - 1 > max_rows:
+                                return rows - 1
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+                # A lying size, a bad CRC, encryption: calamine will not read it either.
+                raise InvalidInput("Berkas XLSX rusak atau terenkripsi. Buka di Excel lalu simpan ulang sebagai "
+                                   ".xlsx (tanpa kata sandi).", code="file_unreadable", field="berkas") from None
+    return max(0, rows - 1)
+
+
+def _first_sheet(archive: zipfile.ZipFile) -> str:
+    """The part name of the workbook's first sheet (the one pandas reads), from workbook.xml and its rels."""
+    names = set(archive.namelist())
+    try:
+        workbook = archive.read("xl/workbook.xml")[:_CHUNK] if "xl/workbook.xml" in names else b""
+        rels = archive.read("xl/_rels/workbook.xml.rels")[:_CHUNK] if "xl/_rels/workbook.xml.rels" in names else b""
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        workbook = rels = b""
+    first = re.search(rb"<(?:\w+:)?sheet\b[^>]*?\b\w+:id=\"([^\"]+)\"", workbook)
+    if first:
+        for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+            tag = rel.group(0)
+            if re.search(rb"\bId=\"" + re.escape(first.group(1)) + rb"\"", tag):
+                target = re.search(rb"\bTarget=\"([^\"]+)\"", tag)
+                if target:
+                    path = target.group(1).decode("utf-8", "replace").lstrip("/")
+                    return path if path.startswith("xl/") else f"xl/{path}"
+    sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    return sheets[0] if sheets else ""
 
 
 def _decode(data: bytes) -> str:

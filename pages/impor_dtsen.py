@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import db, dtsen_file, register, register_search
 from core.access import Role
+from core.config import load_settings
 from core.errors import MuskelError
 from core.register_report import problems_table, problems_xlsx
 from core.timefmt import angka, waktu
@@ -18,7 +19,11 @@ st.title("Impor data DTSEN")
 st.caption(f"Ekstrak DTSEN dari Suku Dinas Sosial untuk {widgets.wilayah_text(kelurahan)}: CSV (koma atau titik "
            "koma) atau XLSX, satu baris per orang. Tidak ada yang disimpan sebelum Anda menekan **Impor**.")
 
-upload = st.file_uploader("Berkas ekstrak", type=["csv", "xlsx"], key="dtsen_file", max_upload_size=200)
+limits = load_settings()
+upload = st.file_uploader("Berkas ekstrak", type=["csv", "xlsx"], key="dtsen_file",
+                          max_upload_size=limits.import_max_mb,
+                          help=f"Paling besar {limits.import_max_mb} MB dan {angka(limits.import_max_rows)} baris "
+                               "data. Ekstrak satu kelurahan (sekitar 100.000 orang) biasanya di bawah 20 MB.")
 if upload is not None:
     data = upload.getvalue()
     with widgets.user_errors():
