@@ -13,11 +13,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from core import audit, dtsen_file, filestore, screening, wilayah
+from core import audit, bulk_insert, dtsen_file, filestore, screening, wilayah
 from core.access import Action, Actor, Role, require
 from core.errors import AccessDenied, InvalidInput
 from core.faultpoint import faultpoint
@@ -152,6 +153,9 @@ def _person_records(rows: pd.DataFrame) -> pd.DataFrame:
         "tanggal_lahir": rows["tanggal_lahir_date"].dt.date.astype(object).where(rows["tanggal_lahir_date"].notna(),
                                                                                   None),
     })
+    # The birth date as the content hash spells it (``str(date)``, ``None`` when missing), column-wise.
+    born = np.datetime_as_string(rows["tanggal_lahir_date"].to_numpy().astype("datetime64[D]"))
+    people["_born_text"] = pd.Series(np.where(born == "NaT", "None", born), index=rows.index, dtype="str")
     return people
 
 
@@ -167,16 +171,42 @@ def _family_records(rows: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     })
     families["desil"] = desil.reindex(families.index).astype("Int64")
     member_text = (people["nik"] + "|" + people["nama"] + "|" + people["jenis_kelamin"] + "|"
-                   + people["tanggal_lahir"].astype(str) + "|" + people["hubungan"] + "|" + people["pekerjaan"])
+                   + people["_born_text"] + "|" + people["hubungan"] + "|" + people["pekerjaan"])
     grouped: dict[str, list[str]] = {}
-    for kk, text in sorted(zip(people["no_kk"], member_text)):  # each family's members in sorted order
+    # Plain lists: iterating Arrow-backed columns element by element costs microseconds per value.
+    for kk, text in sorted(zip(people["no_kk"].tolist(), member_text.tolist())):  # members in sorted order
         grouped.setdefault(kk, []).append(text)
-    members = pd.Series({kk: "\n".join(texts) for kk, texts in grouped.items()}, dtype=object)
-    head_text = (families["id_dtsen"] + "|" + families["desil"].astype(str) + "|" + families["alamat"] + "|"
-                 + families["rt"] + "|" + families["rw"])
-    families["content_hash"] = [hashlib.sha256(f"{h}\n{m}".encode()).hexdigest()
-                                for h, m in zip(head_text, members.reindex(families.index))]
+    desil_text = ["" if pd.isna(d) else str(d) for d in families["desil"].astype(object).tolist()]
+    head_text = (families["id_dtsen"] + "|" + pd.Series(desil_text, index=families.index, dtype="str") + "|"
+                 + families["alamat"] + "|" + families["rt"] + "|" + families["rw"])
+    families["content_hash"] = [hashlib.sha256((h + "\n" + "\n".join(grouped[kk])).encode()).hexdigest()
+                                for kk, h in zip(families.index.tolist(), head_text.tolist())]
     return families
+
+
+def _insert_persons(conn: sa.Connection, columns: dict[str, list]) -> None:
+    """Insert new persons; on SQLite the FTS5 name index is filled once for all of them, not row by row.
+
+    The row trigger that keeps the index (migration 0002) makes FTS5 flush its pending terms at every statement;
+    for a bulk insert it is dropped inside this transaction and recreated from its own stored text, so a failure
+    anywhere rolls the trigger back with everything else and other connections never see it missing.
+    """
+    if conn.dialect.name != "sqlite":
+        bulk_insert.insert_columns(conn, Person.__table__, columns)
+        return
+    trigger = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'person_fts_ai'").scalar()
+    if trigger is None:
+        bulk_insert.insert_columns(conn, Person.__table__, columns)
+        return
+    last_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM person").scalar_one()
+    conn.exec_driver_sql("DROP TRIGGER person_fts_ai")
+    try:
+        bulk_insert.insert_columns(conn, Person.__table__, columns)
+        conn.exec_driver_sql("INSERT INTO person_fts(rowid, nama) SELECT id, nama FROM person WHERE id > ?",
+                             (last_id,))
+    finally:
+        conn.exec_driver_sql(trigger)
 
 
 def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, session: Session,
@@ -186,55 +216,43 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
     existing = {kk: (fid, h, status) for fid, kk, h, status in session.exec(
         select(Family.id, Family.no_kk, Family.content_hash, Family.status)
         .where(Family.kelurahan_kode == kelurahan_kode))}
-    incoming = set(families.index)
-    new_kk = [kk for kk in families.index if kk not in existing]
-    changed_kk = [kk for kk in families.index if kk in existing
-                  and (existing[kk][1] != families.at[kk, "content_hash"] or existing[kk][2] != "aktif")]
+    family_kk = families.index.tolist()
+    family_hash = families["content_hash"].tolist()
+    incoming = set(family_kk)
+    new_kk = [kk for kk in family_kk if kk not in existing]
+    changed_kk = [kk for kk, h in zip(family_kk, family_hash) if kk in existing
+                  and (existing[kk][1] != h or existing[kk][2] != "aktif")]
     absent_kk = [kk for kk, (_, _, status) in existing.items() if kk not in incoming and status == "aktif"]
     now = utcnow()
     conn = session.connection()
 
-    def insert_many(model, records: list[dict]) -> None:
-        # SQLite: multi-row INSERTs. The FTS5 name index (filled by a trigger) flushes its pending terms at
-        # every statement, so one statement per person would make the index write ~10x slower.
-        if conn.dialect.name != "sqlite" or not records:
-            conn.execute(sa.insert(model), records)
-            return
-        columns = list(records[0])
-        table = model.__table__
-        convert = [table.c[c].type.bind_processor(conn.dialect) for c in columns]
-        per_statement = max(1, 30_000 // len(columns))  # SQLite allows 32,766 bound values per statement
-        row_marks = "(" + ", ".join("?" * len(columns)) + ")"
-        head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-        for start in range(0, len(records), per_statement):
-            chunk = records[start:start + per_statement]
-            values = tuple(v if f is None or v is None else f(v)
-                           for r in chunk for v, f in zip((r[c] for c in columns), convert))
-            conn.exec_driver_sql(head + ", ".join([row_marks] * len(chunk)), values)
-
     if new_kk:
-        fresh = families.loc[new_kk]
-        conn.execute(sa.insert(Family), [{
-            "uuid": new_uuid(), "kelurahan_kode": kelurahan_kode, "no_kk": kk, "id_dtsen": id_dtsen,
-            "desil": None if pd.isna(desil) else int(desil), "alamat": alamat, "rt": rt,
-            "rw": rw, "status": "aktif", "content_hash": content_hash, "first_import_id": record.id,
-            "last_import_id": record.id, "updated_at": now}
-            for kk, id_dtsen, desil, alamat, rt, rw, content_hash in zip(
-                fresh.index, fresh["id_dtsen"], fresh["desil"].astype(object), fresh["alamat"], fresh["rt"],
-                fresh["rw"], fresh["content_hash"])])
-        ids = dict(session.exec(select(Family.no_kk, Family.id).where(
+        fresh = families.loc[new_kk] if len(new_kk) < len(families) else families
+        n = len(fresh)
+        bulk_insert.insert_columns(conn, Family.__table__, {
+            "uuid": [new_uuid() for _ in range(n)], "kelurahan_kode": [kelurahan_kode] * n,
+            "no_kk": fresh.index.tolist(), "id_dtsen": fresh["id_dtsen"].tolist(),
+            "desil": [None if pd.isna(d) else int(d) for d in fresh["desil"].astype(object).tolist()],
+            "alamat": fresh["alamat"].tolist(), "rt": fresh["rt"].tolist(), "rw": fresh["rw"].tolist(),
+            "status": ["aktif"] * n, "content_hash": fresh["content_hash"].tolist(),
+            "location_source": [""] * n, "location_note": [""] * n,
+            "first_import_id": [record.id] * n, "last_import_id": [record.id] * n, "updated_at": [now] * n})
+        ids = dict(conn.execute(sa.select(Family.no_kk, Family.id).where(
             Family.kelurahan_kode == kelurahan_kode, Family.first_import_id == record.id)).all())
         progress(0.6, "Menyimpan anggota keluarga…")
-        members = people[people["no_kk"].isin(ids)]
-        insert_many(Person, [
-            {"family_id": ids[m.no_kk], "nik": m.nik, "nama": m.nama, "jenis_kelamin": m.jenis_kelamin,
-             "tanggal_lahir": m.tanggal_lahir, "hubungan": m.hubungan, "pekerjaan": m.pekerjaan, "status": "aktif"}
-            for m in members.itertuples(index=False)])
-        conn.execute(sa.insert(RegisterChange), [
-            {"import_id": record.id, "family_id": fid, "change": "baru", "before": None, "after": None}
-            for fid in ids.values()])
+        kk_of = people["no_kk"].tolist()
+        family_id = [ids.get(kk) for kk in kk_of]
+        keep = [fid is not None for fid in family_id]
+        members = people if all(keep) else people[keep]
+        _insert_persons(conn, {
+            "family_id": [fid for fid in family_id if fid is not None], "nik": members["nik"].tolist(),
+            "nama": members["nama"].tolist(), "jenis_kelamin": members["jenis_kelamin"].tolist(),
+            "tanggal_lahir": members["tanggal_lahir"].tolist(), "hubungan": members["hubungan"].tolist(),
+            "pekerjaan": members["pekerjaan"].tolist(), "status": ["aktif"] * len(members)})
+        bulk_insert.insert_columns(conn, RegisterChange.__table__, {
+            "import_id": [record.id] * len(ids), "family_id": list(ids.values()), "change": ["baru"] * len(ids),
+            "before": [None] * len(ids), "after": [None] * len(ids)})
 
-    faultpoint("dtsen.rows_flushed")  # part of the rows written inside the transaction (tests/fault)
     progress(0.8, "Memperbarui keluarga yang berubah…")
     for kk in changed_kk:
         _update_family(existing[kk][0], families.loc[kk], people[people["no_kk"] == kk], record, session, now)
