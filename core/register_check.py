@@ -12,6 +12,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlmodel import Session, select
 from stdnum import numdb
 
@@ -46,11 +48,14 @@ class _Problems:
         self.parts: list[pd.DataFrame] = []
 
     def add(self, mask, fieldname: str, code: str, message) -> None:
-        """``message`` is a string or a Series aligned with the rows."""
+        """``message`` is a string, a Series aligned with the rows, or a function returning either (called only
+        when some row is affected: building 100,000 messages nobody sees costs more than the check itself)."""
         mask = pd.Series(mask, index=self.rows.index).fillna(False).astype(bool)
         if not mask.any():
             return
         picked = self.rows[mask]
+        if callable(message):
+            message = message()
         text = message[mask] if isinstance(message, pd.Series) else message
         self.parts.append(pd.DataFrame({
             "row": picked["row"], "column": self.source_of.get(fieldname, FIELD_LABELS.get(fieldname, fieldname)),
@@ -75,20 +80,84 @@ def normalise(extract: Extract, mapping: dict[str, str]) -> pd.DataFrame:
     for fieldname in ("nik", "no_kk"):
         rows[fieldname + "_raw"] = rows[fieldname]
         rows[fieldname] = screening.compact(rows[fieldname])
-    rows["nama"] = rows["nama"].str.replace(r"\s+", " ", regex=True)
+    nama = rows["nama"]
+    # Only names with a run of spaces or a tab/newline change (the regex runs on those rows alone).
+    spaced = _contains_any(nama, ("  ", "\t", "\n", "\r", "\f"))
+    if spaced.any():
+        nama = nama.mask(spaced, nama[spaced].str.replace(r"\s+", " ", regex=True))
+    rows["nama"] = nama
     sex = rows["jenis_kelamin"].str.lower()
     rows["jenis_kelamin"] = np.where(sex.isin(_MALE), "L", np.where(sex.isin(_FEMALE), "P", ""))
     for fieldname in ("rt", "rw"):
-        digits = rows[fieldname].str.extract(r"^[^0-9]*([0-9]{1,3})[^0-9]*$", expand=False)
-        rows[fieldname] = digits.str.zfill(3).fillna(rows[fieldname].str.slice(0, 3))
-    rows["desil_num"] = pd.to_numeric(
-        rows["desil"].str.extract(r"^\s*(?:desil\s*)?([0-9]{1,2})(?:\.0)?\s*$", flags=re.I, expand=False),
-        errors="coerce")
+        rows[fieldname] = _subset_where(
+            rows[fieldname], r"[0-9]{1,3}", lambda s: s.str.zfill(3),
+            lambda s: s.str.extract(r"^[^0-9]*([0-9]{1,3})[^0-9]*$", expand=False).str.zfill(3)
+            .fillna(s.str.slice(0, 3)))
+    desil = rows["desil"]
+    plain = desil.str.fullmatch(r"[0-9]{1,2}").fillna(False)
+    desil_num = pd.to_numeric(desil.where(plain), errors="coerce")
+    if not plain.all():
+        rest = desil[~plain]
+        desil_num[~plain] = pd.to_numeric(
+            rest.str.extract(r"^\s*(?:desil\s*)?([0-9]{1,2})(?:\.0)?\s*$", flags=re.I, expand=False),
+            errors="coerce")
+    rows["desil_num"] = desil_num
     rows["tanggal_lahir_date"] = _parse_dates(rows["tanggal_lahir"])
     return rows
 
 
+def _contains_any(text: pd.Series, needles: tuple[str, ...]) -> pd.Series:
+    """Rows containing any of the literal ``needles`` (plain substring searches run natively on Arrow strings)."""
+    found = pd.Series(False, index=text.index)
+    for needle in needles:
+        found |= text.str.contains(needle, regex=False).fillna(False)
+    return found
+
+
+def _subset_where(text: pd.Series, simple: str, fast, slow) -> pd.Series:
+    """``fast`` on the rows that fully match the ``simple`` pattern, ``slow`` (the general rule) on the others."""
+    easy = text.str.fullmatch(simple).fillna(False)
+    if easy.all():
+        return fast(text)
+    out = pd.Series("", index=text.index, dtype=text.dtype)
+    out[easy] = fast(text[easy])
+    out[~easy] = slow(text[~easy])
+    return out
+
+
+# The two spellings nearly every extract uses, parsed from their digits (pandas' strptime takes ~1 s per 100,000):
+# (shape, year, month, day slices, whether year 0 parses — strptime refuses it, the ISO parser accepts it).
+_STRICT_DATES = ((r"[0-9]{2}/[0-9]{2}/[0-9]{4}", (6, 10), (3, 5), (0, 2), False),
+                 (r"[0-9]{4}-[0-9]{2}-[0-9]{2}", (0, 4), (5, 7), (8, 10), True))
+
+
+def _digits(text: pd.Series, span: tuple[int, int]) -> np.ndarray:
+    """The integer written at ``span`` of every (all-digit there) string, computed by Arrow in one pass."""
+    sliced = pc.utf8_slice_codeunits(pa.array(text, type=pa.large_string()), *span)
+    return pc.cast(sliced, pa.int64()).to_numpy()
+
+
 def _parse_dates(text: pd.Series) -> pd.Series:
+    """Dates as YYYY-MM-DD, DD/MM/YYYY, DD-MM-YYYY or DD.MM.YYYY (invalid ones NaT)."""
+    for pattern, year, month, day, year_zero in _STRICT_DATES:
+        strict = text.str.fullmatch(pattern).fillna(False)
+        if not strict.any():
+            continue
+        subset = text if strict.all() else text[strict]
+        parts = pd.DataFrame({"year": _digits(subset, year), "month": _digits(subset, month),
+                              "day": _digits(subset, day)}, index=subset.index)
+        if not year_zero:
+            parts.loc[parts["year"] == 0, "day"] = 0  # not a date: NaT, as strptime says
+        parsed = pd.to_datetime(parts, errors="coerce").astype("datetime64[us]")
+        if strict.all():
+            return parsed
+        rest = _parse_dates_general(text.where(~strict, ""))
+        rest[strict] = parsed
+        return rest
+    return _parse_dates_general(text)
+
+
+def _parse_dates_general(text: pd.Series) -> pd.Series:
     result = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
         missing = result.isna() & (text != "")
@@ -113,31 +182,36 @@ def check(extract: Extract, mapping: dict[str, str], kelurahan_kode: str, *, ses
     mangled = {}
     for fieldname in ("nik", "no_kk"):
         raw = rows[fieldname + "_raw"]
-        is_float = raw.str.match(screening.EXCEL_FLOAT)
+        # Scientific notation needs an "e": the regex runs only on the rows that have one.
+        has_e = _contains_any(raw, ("e", "E"))
+        is_float = pd.Series(False, index=rows.index)
+        if has_e.any():
+            is_float[has_e] = raw[has_e].str.match(screening.EXCEL_FLOAT).fillna(False)
         source = source_of.get(fieldname)
         if source in extract.numeric_cells:
             is_float = is_float | extract.numeric_cells[source].reindex(rows.index, fill_value=False)
         mangled[fieldname] = is_float & (raw != "")
         label = FIELD_LABELS[fieldname]
         p.add(mangled[fieldname], fieldname, "nik_excel_float",
-              f"{label} " + raw + f" disimpan Excel sebagai angka sehingga digit terakhirnya hilang. Format kolom "
+              lambda raw=raw, label=label: f"{label} " + raw + f" disimpan Excel sebagai angka sehingga digit terakhirnya hilang. Format kolom "
               f"{label} sebagai Teks di Excel, isi ulang angkanya dari sumber aslinya, lalu impor lagi.")
 
     nik_ok = screening.nik_valid(nik)
     bad_nik = (nik != "") & ~mangled["nik"] & ~nik_ok
-    p.add(bad_nik, "nik", "nik_invalid", _nik_reason(nik, "NIK"))
+    p.add(bad_nik, "nik", "nik_invalid", lambda: _nik_reason(nik, "NIK"))
     kk_ok = screening.kk_valid(kk)
     bad_kk = (kk != "") & ~mangled["no_kk"] & ~kk_ok
-    p.add(bad_kk, "no_kk", "kk_invalid", _nik_reason(kk, "No KK", check_date=False))
+    p.add(bad_kk, "no_kk", "kk_invalid", lambda: _nik_reason(kk, "No KK", check_date=False))
 
     has_date = rows["tanggal_lahir"] != ""
     today = pd.Timestamp(date.today())
     bad_date = has_date & (rows["tanggal_lahir_date"].isna() | (rows["tanggal_lahir_date"] > today))
     p.add(bad_date, "tanggal_lahir", "tanggal_lahir_invalid",
-          "Tanggal lahir " + rows["tanggal_lahir"] + " tidak terbaca atau di masa depan. Tulis sebagai "
+          lambda: "Tanggal lahir " + rows["tanggal_lahir"] + " tidak terbaca atau di masa depan. Tulis sebagai "
           "DD/MM/YYYY atau YYYY-MM-DD.")
     bad_desil = (rows["desil"] != "") & ~rows["desil_num"].between(1, 10)
-    p.add(bad_desil, "desil", "desil_invalid", "Desil " + rows["desil"] + " tidak valid: isi angka 1 sampai 10.")
+    p.add(bad_desil, "desil", "desil_invalid",
+          lambda: "Desil " + rows["desil"] + " tidak valid: isi angka 1 sampai 10.")
 
     usable = nik_ok & kk_ok
     rows["drop"] = False
@@ -193,6 +267,9 @@ def _duplicates(rows: pd.DataFrame, usable: pd.Series, p: _Problems) -> None:
 
 def _nik_in_two_kk(rows: pd.DataFrame, usable: pd.Series, p: _Problems) -> None:
     valid = rows[usable & ~rows["drop"]]
+    valid = valid[valid["nik"].duplicated(keep=False)]  # a NIK seen once is in one KK
+    if valid.empty:
+        return
     kk_count = valid.groupby("nik")["no_kk"].nunique()
     offenders = kk_count[kk_count > 1].index
     if len(offenders) == 0:
@@ -232,23 +309,23 @@ def _province_name(code: str) -> str:
 
 def _region_warnings(rows, nik_ok, kk_ok, p: _Problems, session: Session) -> None:
     kept = ~rows["drop"]
+    prefixes = _dki_kecamatan_prefixes(session)
+    later_member = rows.duplicated(subset=["no_kk"])
     for fieldname, ok, label in (("nik", nik_ok, "KTP"), ("no_kk", kk_ok, "KK")):
         values = rows[fieldname]
         outside = ok & kept & ~values.str.startswith("31")
         if fieldname == "no_kk":  # one warning per family, not per member
-            outside &= ~rows.duplicated(subset=["no_kk"])
-        names = values.str.slice(0, 2).map(
-            {c: _province_name(c) for c in values[outside].str.slice(0, 2).unique()}).astype(object)
-        p.add(outside, fieldname, "non_dki",
-              f"{label} diterbitkan di luar DKI Jakarta (provinsi " + names.fillna("?") + "). Bahas di musyawarah "
-              "apakah keluarga ini berdomisili di kelurahan.")
-        prefixes = _dki_kecamatan_prefixes(session)
+            outside &= ~later_member
+        p.add(outside, fieldname, "non_dki", lambda values=values, outside=outside, label=label: (
+              f"{label} diterbitkan di luar DKI Jakarta (provinsi " + values.str.slice(0, 2).map(
+                  {c: _province_name(c) for c in values[outside].str.slice(0, 2).unique()}).astype(object)
+              .fillna("?") + "). Bahas di musyawarah apakah keluarga ini berdomisili di kelurahan."))
         unknown = ok & kept & values.str.startswith("31") & ~values.str.slice(0, 6).isin(prefixes)
         if fieldname == "no_kk":
-            unknown &= ~rows.duplicated(subset=["no_kk"])
+            unknown &= ~later_member
         p.add(unknown, fieldname, "kecamatan_unknown",
-              f"{label} berkode wilayah " + values.str.slice(0, 6) + ", yang bukan kecamatan di DKI Jakarta. "
-              "Periksa angkanya.")
+              lambda values=values, label=label: f"{label} berkode wilayah " + values.str.slice(0, 6)
+              + ", yang bukan kecamatan di DKI Jakarta. Periksa angkanya.")
 
 
 def _birth_warnings(rows, nik_ok, p: _Problems) -> None:
@@ -257,35 +334,42 @@ def _birth_warnings(rows, nik_ok, p: _Problems) -> None:
     if not check.any():
         return
     nik = rows["nik"]
-    raw_day = pd.to_numeric(nik.str.slice(6, 8), errors="coerce")
-    day, month, yy = raw_day % 40, pd.to_numeric(nik.str.slice(8, 10), errors="coerce"), \
-        pd.to_numeric(nik.str.slice(10, 12), errors="coerce")
+    digits = nik.where(nik_ok, "0000000000000000")  # valid NIKs are 16 digits; the others are not compared
+    raw_day = pd.Series(_digits(digits, (6, 8)), index=rows.index)
+    month = pd.Series(_digits(digits, (8, 10)), index=rows.index)
+    yy = pd.Series(_digits(digits, (10, 12)), index=rows.index)
+    day = raw_day % 40
     date_mismatch = check & ((born.dt.day != day) | (born.dt.month != month) | (born.dt.year % 100 != yy))
     sex = rows["jenis_kelamin"]
     sex_mismatch = nik_ok & ~rows["drop"] & (sex != "") & ((raw_day > 40) != (sex == "P"))
     p.add(date_mismatch, "tanggal_lahir", "nik_birthdate_mismatch",
-          "Tanggal lahir " + born.dt.strftime("%d/%m/%Y").fillna("") + " tidak cocok dengan tanggal di dalam NIK ("
-          + nik.str.slice(6, 12) + "). Periksa NIK atau tanggal lahir.")
+          lambda: "Tanggal lahir " + born.dt.strftime("%d/%m/%Y").fillna("") + " tidak cocok dengan tanggal di "
+          "dalam NIK (" + nik.str.slice(6, 12) + "). Periksa NIK atau tanggal lahir.")
     p.add(sex_mismatch & ~date_mismatch, "jenis_kelamin", "nik_birthdate_mismatch",
-          "Jenis kelamin " + sex + " tidak cocok dengan NIK (pada perempuan tanggal lahir di NIK ditambah 40).")
+          lambda: "Jenis kelamin " + sex + " tidak cocok dengan NIK (pada perempuan tanggal lahir di NIK ditambah "
+          "40).")
 
 
 def _age_warnings(rows, p: _Problems, today: pd.Timestamp) -> None:
     born = rows["tanggal_lahir_date"]
+    kept = ~rows["drop"] & born.notna()
+    if not kept.any():
+        return
     relation = rows["hubungan"].str.lower()
     is_head = relation.str.contains("kepala", na=False)
     is_child = relation.str.contains("anak", na=False) & ~relation.str.contains("menantu", na=False)
-    kept = ~rows["drop"] & born.notna()
     age = (today - born).dt.days / 365.25
     young_head = kept & is_head & (age < 15)
     p.add(young_head, "tanggal_lahir", "age_implausible",
-          "Kepala keluarga berumur " + age.fillna(0).astype(int).astype(str) + " tahun (di bawah 15). Periksa "
-          "tanggal lahir atau hubungan keluarga.")
+          lambda: "Kepala keluarga berumur " + age.fillna(0).astype(int).astype(str) + " tahun (di bawah 15). "
+          "Periksa tanggal lahir atau hubungan keluarga.")
     heads = rows[kept & is_head].drop_duplicates("no_kk").set_index("no_kk")["tanggal_lahir_date"]
-    head_born = rows["no_kk"].map(heads)
+    if heads.empty:
+        return
+    head_born = pd.Series(heads.reindex(rows["no_kk"]).to_numpy(), index=rows.index)
     older_child = kept & is_child & head_born.notna() & (born < head_born)
     p.add(older_child, "tanggal_lahir", "age_implausible",
-          "Anak lahir " + born.dt.strftime("%d/%m/%Y").fillna("") + ", lebih dulu dari kepala keluarga ("
+          lambda: "Anak lahir " + born.dt.strftime("%d/%m/%Y").fillna("") + ", lebih dulu dari kepala keluarga ("
           + head_born.dt.strftime("%d/%m/%Y").fillna("") + "). Kemungkinan salah ketik tanggal lahir.")
 
 
@@ -293,11 +377,14 @@ def _exclusion_hints(rows, p: _Problems) -> None:
     kept = ~rows["drop"]
     job = kept & rows["pekerjaan"].str.contains(EXCLUDED_JOBS, na=False)
     p.add(job, "pekerjaan", "exclusion_hint",
-          "Pekerjaan " + rows["pekerjaan"] + ": ASN/TNI/Polri/BUMN-BUMD/DPRD dikecualikan menurut penyaringan DKI. "
+          lambda: "Pekerjaan " + rows["pekerjaan"] + ": ASN/TNI/Polri/BUMN-BUMD/DPRD dikecualikan menurut penyaringan DKI. "
           "Musyawarah yang memutuskan.")
     car = kept & rows["punya_mobil"].str.lower().isin(TRUTHY)
     p.add(car, "punya_mobil", "exclusion_hint",
           "Tercatat memiliki mobil: dikecualikan menurut penyaringan DKI. Musyawarah yang memutuskan.")
+    given = rows["njop"] != ""
+    if not given.any():  # most extracts carry no NJOP column
+        return
     njop = pd.to_numeric(rows["njop"].str.replace(r"[^0-9]", "", regex=True), errors="coerce")
     high = kept & (njop > NJOP_LIMIT)
     p.add(high, "njop", "exclusion_hint",
