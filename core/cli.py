@@ -441,6 +441,8 @@ def cmd_import_package(args, out: Output) -> int:
     from core import packages
 
     try:
+        if Path(args.file).stat().st_size > packages.MAX_PACKAGE_BYTES:  # refused before it is read into memory
+            raise InvalidInput("Paket terlalu besar (paling besar 500 MB).", code="package_too_large", field="paket")
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise InvalidInput(f"Berkas {args.file} tidak dapat dibaca: {exc.strerror}.", code="file_unreadable",

@@ -10,6 +10,12 @@ signed paper. Encryption (AES, pyzipper) protects the full NIKs in transit.
 
 Import checks every file against the manifest and the manifest against the expected hash, checks the audit
 entries as a chain of their own, writes everything in one transaction (or nothing), and is idempotent by UUID.
+
+Before anything is unpacked, a package that is a ZIP bomb is refused from its directory alone: more than 800 MB
+declared in all, more than 200,000 members, or a member that inflates more than 100-fold (photos and PDFs barely
+compress; the manifest's JSON about tenfold; deflate on zeros about a thousandfold). Only ``manifest.json`` and
+``files/<sha256>`` may be in it, and no member may itself be an archive (a nested ZIP is never opened). A member
+whose recorded size is a lie is read only up to that size and then fails its CRC.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from datetime import date, datetime
 
@@ -34,6 +41,13 @@ FORMAT = "muskel-package"
 VERSION = 1
 MAX_PACKAGE_BYTES = 500 * 1024 * 1024
 MAX_UNCOMPRESSED = 800 * 1024 * 1024  # a ZIP bomb is refused before anything is unpacked
+MAX_MEMBERS = 200_000
+MAX_RATIO = 100  # inflated / compressed size of one member
+RATIO_FROM = 1024 * 1024  # members smaller than this are not judged by their ratio (a short JSON compresses well)
+_MEMBER_NAME = re.compile(r"files/[0-9a-f]{64}")
+# Magic numbers of archives (ZIP, gzip, bzip2, xz, 7z, RAR): a package never carries one.
+_ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00",
+                  b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07")
 IMPORTERS = (Role.OPERATOR, Role.LURAH, Role.CAMAT, Role.WALIKOTA)
 BAD_ZIP = (zipfile.BadZipFile, pyzipper.BadZipFile, zipfile.LargeZipFile, EOFError)  # pyzipper has its own class
 
@@ -155,10 +169,8 @@ def _open(data: bytes, passphrase: str | None) -> tuple[bytes, dict[str, bytes]]
         raise InvalidInput("Berkas ini bukan paket ZIP Muskel yang utuh.", code="package_not_zip",
                            field="paket") from exc
     with archive:
-        infos = archive.infolist()
-        if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED or len(infos) > 200_000:
-            raise InvalidInput("Isi paket terlalu besar untuk dibuka (kemungkinan bom ZIP).", code="package_bomb",
-                               field="paket")
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        _refuse_bombs(infos)
         if any(i.flag_bits & 0x1 for i in infos):
             if not passphrase:
                 raise InvalidInput("Paket ini terenkripsi: masukkan frasa sandinya.", code="passphrase_required",
@@ -168,8 +180,8 @@ def _open(data: bytes, passphrase: str | None) -> tuple[bytes, dict[str, bytes]]
             names = {i.filename for i in infos}
             if "manifest.json" not in names:
                 raise InvalidInput("Paket tidak memuat manifest.json.", code="package_incomplete", field="paket")
-            body = archive.read("manifest.json")
-            files = {n: archive.read(n) for n in names if n.startswith("files/")}
+            body = _read_member(archive, archive.getinfo("manifest.json"))
+            files = {i.filename: _read_member(archive, i) for i in infos if i.filename.startswith("files/")}
         except RuntimeError as exc:  # a wrong passphrase
             raise InvalidInput("Frasa sandi salah, atau paket rusak.", code="passphrase_wrong",
                                field="passphrase") from exc
@@ -177,6 +189,38 @@ def _open(data: bytes, passphrase: str | None) -> tuple[bytes, dict[str, bytes]]
             raise InvalidInput("Paket rusak: sebuah berkas di dalamnya tidak dapat dibaca.", code="package_corrupt",
                                field="paket") from exc
     return body, files
+
+
+def _refuse_bombs(infos: list) -> None:
+    """Judge the archive by its directory, before inflating anything."""
+    bomb = InvalidInput("Paket ditolak: isinya mengembang jauh melebihi ukuran berkasnya (kemungkinan bom ZIP). "
+                        "Ekspor ulang paket dari Muskel di laptop musyawarah.", code="package_bomb", field="paket")
+    if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
+        raise bomb
+    for info in infos:
+        if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(1, info.compress_size):
+            raise bomb
+    strangers = [i.filename for i in infos if i.filename != "manifest.json" and not _MEMBER_NAME.fullmatch(i.filename)]
+    if strangers:
+        raise InvalidInput(f"Paket ditolak: memuat {strangers[0][:80]!r}, yang bukan bagian paket Muskel (hanya "
+                           "manifest.json dan files/<sha256>).", code="package_unexpected_member", field="paket")
+
+
+def _read_member(archive, info) -> bytes:
+    """One member, inflated in chunks; never more than its recorded size (zipfile stops there and checks the
+    CRC), and never an archive inside the archive."""
+    parts, total = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(1 << 20):
+            if not parts and chunk.startswith(_ARCHIVE_MAGIC):
+                raise InvalidInput(f"Paket ditolak: {info.filename} berisi arsip lain (ZIP/gzip/7z/RAR). Paket Muskel "
+                                   "hanya memuat foto, PDF dan CSV.", code="package_nested_archive", field="paket")
+            total += len(chunk)
+            if total > info.file_size:  # zipfile already stops at the recorded size; kept as a second guard
+                raise InvalidInput("Paket rusak: sebuah berkas di dalamnya lebih besar dari yang tercatat.",
+                                   code="package_corrupt", field="paket")
+            parts.append(chunk)
+    return b"".join(parts)
 
 
 def check_package(data: bytes, *, passphrase: str | None = None, expect_hash: str | None = None) -> tuple[dict, dict[str, bytes], str]:

@@ -58,7 +58,8 @@ with tab_code:
     if code:
         check("_verify_code_result", code, doc_verify.by_code, code)
 with tab_pdf:
-    upload = st.file_uploader("Berkas PDF dokumen", type=["pdf"], key="verify_pdf", max_upload_size=30)
+    upload = st.file_uploader("Berkas PDF dokumen", type=["pdf"], key="verify_pdf", max_upload_size=30,
+                              help="Paling besar 30 MB.")
     if upload is not None:
         data = upload.getvalue()
         check("_verify_pdf_result", upload.file_id, doc_verify.by_pdf, data)

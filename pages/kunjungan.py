@@ -117,7 +117,8 @@ if not done:
     files = c1.file_uploader("Foto dari ponsel (JPEG, PNG, HEIC; beberapa sekaligus)", type=["jpg", "jpeg", "png",
                              "heic", "heif"], accept_multiple_files=True,
                              key=f"visit_files_{visit['id']}_{st.session_state.get('upload_round', 0)}",
-                             max_upload_size=load_settings().photo_max_mb)
+                             max_upload_size=load_settings().photo_max_mb,
+                             help=f"Paling besar {load_settings().photo_max_mb} MB per foto.")
     kind = c2.selectbox("Jenis foto", list(PHOTO_KINDS), format_func=PHOTO_KINDS.get, key="visit_kind")
     if files and c2.button("Unggah", key="visit_upload", type="primary"):
         with widgets.user_errors():

@@ -99,7 +99,8 @@ if gallery:
     for i, photo in enumerate(gallery):
         cols[i % 4].image(store.get(photo["display_sha256"]), caption=photo["caption"] or None)
 upload = st.file_uploader("Tambah foto kegiatan (JPEG, PNG, HEIC)", type=["jpg", "jpeg", "png", "heic", "heif"],
-                          accept_multiple_files=True, key=f"mt{m['id']}.photos", max_upload_size=20)
+                          accept_multiple_files=True, key=f"mt{m['id']}.photos", max_upload_size=20,
+                          help="Paling besar 20 MB per foto.")
 if upload and st.button("Simpan foto", key="meeting_photo_save"):
     with widgets.user_errors():
         with db.session_scope() as s:

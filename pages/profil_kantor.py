@@ -55,7 +55,8 @@ if kode:
         if logo:
             st.image(logo, width=90)
     logo_upload = st.file_uploader("Unggah logo (PNG atau JPG, paling besar 2 MB)", type=["png", "jpg", "jpeg"],
-                                   key=f"logo.{kode}.{profile['version']}", max_upload_size=2)
+                                   key=f"logo.{kode}.{profile['version']}", max_upload_size=2,
+                                   help="Paling besar 2 MB.")
     if logo_upload is not None and st.button("Pasang logo", key="logo_save"):
         with widgets.user_errors():
             with db.session_scope() as s:

@@ -105,7 +105,8 @@ with tab_list:
     st.caption("CSV atau XLSX dengan kolom NIK dan/atau No KK, nama, alamat, RT, RW, jenis (baru/perbaikan/nonaktif/"
                "prioritas program; 'usul' = baru, 'sanggah' = nonaktif), alasan, sumber. Semua baris masuk, atau "
                "tidak satu pun bila ada masalah.")
-    listing = st.file_uploader("Daftar usul/sanggah", type=["csv", "xlsx"], key="usul_file", max_upload_size=20)
+    listing = st.file_uploader("Daftar usul/sanggah", type=["csv", "xlsx"], key="usul_file", max_upload_size=20,
+                               help="Paling besar 20 MB.")
     if listing is not None and st.button("Masukkan ke agenda", key="usul_import", type="primary"):
         with widgets.user_errors():
             with db.session_scope() as s:

@@ -110,7 +110,8 @@ def _finalise_controls(doc_type: str, key: dict, doc: dict | None, actor: Actor,
 
 def _scan_uploader(doc: dict, actor: Actor) -> None:
     upload = st.file_uploader("Unggah pindaian bertanda tangan (PDF, JPG atau PNG)", type=["pdf", "jpg", "jpeg", "png"],
-                              key=f"scan.{doc['id']}.{doc['version']}", max_upload_size=20)
+                              key=f"scan.{doc['id']}.{doc['version']}", max_upload_size=20,
+                              help="Paling besar 20 MB per berkas.")
     if upload is None:
         return
     data = upload.getvalue()

@@ -33,7 +33,11 @@ def export_panel(batch_id: int, actor: Actor) -> None:
 
 def import_panel(actor: Actor) -> None:
     with st.expander("Impor paket pengajuan dari laptop musyawarah (jalur luring)"):
-        upload = st.file_uploader("Paket ZIP", type=["zip"], key="pk.import.file", max_upload_size=500)
+        # The server refuses any upload over server.maxUploadSize (50 MB), whatever a widget says.
+        upload = st.file_uploader("Paket ZIP", type=["zip"], key="pk.import.file", max_upload_size=50,
+                                  help="Paling besar 50 MB di layar ini. Paket yang lebih besar (banyak foto) "
+                                       "diimpor di server dengan perintah `muskel import-package --as …` "
+                                       "(paling besar 500 MB).")
         phrase = st.text_input("Frasa sandi (bila terenkripsi)", type="password", key="pk.import.pw")
         expect = st.text_input("SHA-256 manifest yang tercetak pada BAST (disarankan)", key="pk.import.hash")
         if upload is not None and st.button("Periksa dan impor", key="pk.import.go", icon=":material/move_to_inbox:"):
