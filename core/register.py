@@ -253,6 +253,7 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
             "import_id": [record.id] * len(ids), "family_id": list(ids.values()), "change": ["baru"] * len(ids),
             "before": [None] * len(ids), "after": [None] * len(ids)})
 
+    faultpoint("dtsen.rows_flushed")  # part of the rows written inside the transaction (tests/fault)
     progress(0.8, "Memperbarui keluarga yang berubah…")
     for kk in changed_kk:
         _update_family(existing[kk][0], families.loc[kk], people[people["no_kk"] == kk], record, session, now)
