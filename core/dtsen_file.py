@@ -110,7 +110,7 @@ def read(data: bytes, filename: str) -> Extract:
 
 _CHUNK = 1 << 20
 _XLSX_INFLATED_MAX = 1 << 30  # 1 GiB of XML: ~25× a 100,000-person sheet; more is a ZIP bomb, not an extract
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_ROOT_TAG = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 _SPLIT_ADVICE = ("Satu kelurahan paling banyak sekitar 100.000 orang: pisahkan berkas per kelurahan (misalnya "
                  "saring kolom kode kelurahan di Excel lalu simpan sebagai berkas baru), kemudian impor berkas "
                  "kelurahan Anda saja.")
@@ -141,15 +141,16 @@ def check_limits(source: BinaryIO, size: int, *, max_mb: int | None = None, max_
 
 def _csv_rows(source: BinaryIO, max_rows: int) -> int:
     """Data lines after the header (blank lines and newlines inside quotes count too: an upper bound), counted
-    until the limit is passed."""
-    lines, last = 0, b"\n"
+    until the limit is passed. Lines end in LF, CRLF or a lone CR (old Mac files), so the larger count wins."""
+    lf = cr = 0
+    last = b"\n"
     while chunk := source.read(_CHUNK):
-        lines += chunk.count(b"\n")
+        lf += chunk.count(b"\n")
+        cr += chunk.count(b"\r")
         last = chunk[-1:]
-        if lines - 1 > max_rows:
-            return lines - 1
-    if last != b"\n":
-        lines += 1  # a last line without a newline
+        if max(lf, cr) - 1 > max_rows:
+            return max(lf, cr) - 1
+    lines = max(lf, cr) + (last not in (b"\n", b"\r"))  # a last line without a line end
     return max(0, lines - 1)
 
 
@@ -172,7 +173,7 @@ def _xlsx_rows(source: BinaryIO, max_rows: int) -> int:
         if sum(i.file_size for i in infos) > _XLSX_INFLATED_MAX or len(infos) > 10_000:
             raise bomb
         sheet = _first_sheet(archive)
-        rows, inflated = 0, 0
+        rows, inflated, row_tags = 0, 0, None
         for info in infos:
             if info.is_dir():
                 continue
@@ -185,7 +186,14 @@ def _xlsx_rows(source: BinaryIO, max_rows: int) -> int:
                             raise bomb
                         if info.filename == sheet:
                             window = tail + chunk
-                            rows += sum(1 for m in _ROW_TAG.finditer(window) if m.end() > len(tail))
+                            if row_tags is None:  # <row …> or <x:row …>, as the root element spells it
+                                root = _ROOT_TAG.search(window[:4096])
+                                prefix = (root.group(1) + b":") if root and root.group(1) else b""
+                                row_tags = [b"<" + prefix + b"row" + end for end in (b" ", b">", b"/", b"\t", b"\n",
+                                                                                     b"\r")]
+                            # bytes.count, not a regex: a tenth of the time; a tag cut by the chunk border
+                            # is found in the window (the tail's own tags were counted before).
+                            rows += sum(window.count(tag) - tail.count(tag) for tag in row_tags)
                             tail = window[-32:]
                             if rows - 1 > max_rows:
                                 return rows - 1
@@ -258,8 +266,13 @@ def _read_xlsx(data: bytes) -> Extract:
     numeric: dict[str, pd.Series] = {}
     frame = pd.DataFrame(index=body.index)
     for column in header:
-        values = body[column].tolist()
-        # Text cells (nearly all) take the short path; the others go through the same rules as before.
+        cells = body[column]
+        if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+            # Only text (or empty) cells, as in nearly every column: converted and stripped column-wise.
+            frame[column] = cells.astype("str").str.strip().fillna("")
+            continue
+        values = cells.tolist()
+        # Mixed columns go cell by cell through the rules for numbers, dates and text.
         is_number = pd.Series([type(v) is not str and isinstance(v, (int, float)) and not isinstance(v, bool)
                                and v == v for v in values], index=body.index, dtype=bool)
         if is_number.any():

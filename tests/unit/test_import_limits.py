@@ -175,3 +175,14 @@ def test_xlsx_entry_lying_about_its_size_is_refused():
     with pytest.raises(InvalidInput) as refused:
         dtsen_file.read(bytes(data), "bohong.xlsx")
     assert refused.value.code == "file_unreadable"
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
+def test_csv_rows_counted_whatever_the_line_ends(line_end):
+    """Guards: an extract saved with Windows or old Mac line ends is counted the same (60 data rows: refused
+    at 59, accepted at 60)."""
+    data = line_end.join([b"No KK;NIK;Nama"] + [b"3175010101000001;317501410190%04d;NAMA" % i for i in range(60)])
+    with pytest.raises(InvalidInput) as refused:
+        dtsen_file.check_limits(io.BytesIO(data), len(data), max_rows=59)
+    assert refused.value.code == "too_many_rows"
+    dtsen_file.check_limits(io.BytesIO(data), len(data), max_rows=60)
