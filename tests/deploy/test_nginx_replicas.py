@@ -344,6 +344,7 @@ def _check_stored(database_url: str, data_dir: Path, photo: Path) -> None:
 
 # --- the test -----------------------------------------------------------------------------------------------
 
+@pytest.mark.timeout(480)  # about 100 s alone; four times that on a CI machine shared with other work
 def test_two_replicas_behind_nginx_share_database_and_files(nginx_binary, deploy_chromium, deploy_database,
                                                              tmp_path, monkeypatch):
     """Guards the documented deployment: TLS that verifies against the installation's own CA, the HTTP→HTTPS
