@@ -19,7 +19,6 @@ from tests.fault.conftest import (
     ARTIFACTS, KEL, PROJECT_ROOT, Installation, _installation, free_port, kill, log_in, run_to_fault, start_app,
 )
 
-pytestmark = pytest.mark.browser
 CONNECTION_LOST = "Sambungan ke basis data terputus"
 RAW_ERROR_WORDS = ("Traceback", "OperationalError", "psycopg", "sqlalchemy", "This app has encountered an error")
 
@@ -69,6 +68,7 @@ def assert_no_raw_error(tab) -> None:
     assert not [w for w in RAW_ERROR_WORDS if w in text], text[-2000:]
 
 
+@pytest.mark.browser
 def test_app_survives_a_database_restart(restartable, cluster, browser):
     """Guards a user's session across a database restart: after a restart the next click just works (stale
     connections are replaced); while the server is down the click shows a clear Indonesian message and no
