@@ -305,6 +305,51 @@ def test_a_visit_photo_waits_for_the_familys_later_proposal(engine, people):
     assert not path_of(hashlib.sha256(b.meeting_photo).hexdigest()).exists()
 
 
+def test_office_scans_wait_for_every_batch_they_list(engine, people):
+    """Guards multi-batch documents: the signed scans of the BAST Camat → Walikota and of the pengesahan follow
+    the batches they list and are purged with them (counted once each, grouped per document)."""
+    from tests.unit.test_workflow import KEC, KOTA
+
+    b = build_decided(engine, people, at=DECIDED)
+    scans = []
+    for who, doc_type, kode in ((people.camat, "bast_kecamatan", KEC), (people.walikota, "pengesahan", KOTA)):
+        with db.session_scope(engine) as s:
+            doc = documents.finalise(doc_type, {"kode": kode, "periode": PERIODE}, actor=who, session=s)
+        data = b"%PDF-1.4 pindaian " + doc_type.encode() + b"\n%%EOF\n"
+        with db.session_scope(engine) as s:
+            documents.upload_scan(doc["id"], data, f"{doc_type}.pdf", actor=who, session=s)
+        scans.append(hashlib.sha256(data).hexdigest())
+    assert due_list(engine, now=DUE - timedelta(minutes=1)) == []
+    listed = due_list(engine, now=DUE)
+    assert len(listed) == 8 and set(scans) <= {r["sha256"] for r in listed}
+    assert {r["group_type"] for r in listed if r["sha256"] in scans} == {"document"}
+    assert run_purge(engine, now=DUE)["purged"] == 8
+    assert not any(path_of(sha).exists() for sha in scans)
+    assert {o["sha256"] for e in audit_after(engine, "retention.purged") for o in e["asli"]} >= set(scans)
+    assert len(audit_after(engine, "retention.purged")) == 3  # the batch and the two office documents
+    assert chain_ok(engine)
+
+
+def test_bytes_left_by_an_interrupted_run_go_with_the_next(engine, people, monkeypatch):
+    """Guards the after-commit step: when deleting fails after the commit (the rows are already marked), the
+    files stay until the next run, which removes them and records them in its audit entry."""
+    build_decided(engine, people, at=DECIDED)
+    shas = set(originals(engine))
+
+    def broken(self, sha):
+        raise OSError("penyimpanan tidak dapat dihubungi")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(type(retention.filestore.default_store()), "delete", broken)
+        assert run_purge(engine, now=DUE)["purged"] == 6
+    assert all(on_disk(sha) for sha in shas)
+    assert all(purged for _, purged in originals(engine).values())
+    again = run_purge(engine, now=DUE + timedelta(days=1))
+    assert (again["due"], sorted(again["files"])) == (0, sorted(shas))
+    assert not any(path_of(sha).exists() for sha in shas)
+    assert sorted(audit_after(engine, "retention.run")[-1]["sisa_penghapusan_sebelumnya"]) == sorted(shas)
+
+
 def test_dry_run_changes_nothing(engine, people):
     """Guards --dry-run: it reports what would go, and no row, no file and no audit entry changes."""
     build_decided(engine, people, at=DECIDED)
