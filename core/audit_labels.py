@@ -59,6 +59,8 @@ ACTION_TEXT = {
     "report.duplicates": "Menyusun laporan data ganda",
     "system.backup": "Membuat cadangan",
     "system.restored": "Memulihkan cadangan",
+    "retention.purged": "Menghapus berkas asli (masa retensi habis)",
+    "retention.run": "Menjalankan penghapusan masa retensi",
     "report.quarterly_xlsx": "Mengunduh angka laporan triwulan",
     "result.exported": "Mengunduh hasil pengesahan",
     "verification.assigned": "Menugaskan verifikasi",
