@@ -19,7 +19,7 @@ from stdnum import numdb
 
 from core import screening
 from core.dtsen_file import FIELD_LABELS, FIELD_SYNONYMS, Extract
-from core.models import Family, Person, Wilayah
+from core.models import Wilayah
 from core.screening import BLOCKING, EXCLUDED_JOBS, NJOP_LIMIT, TRUTHY, WARNING
 
 PROBLEM_COLUMNS = ["row", "column", "code", "severity", "message", "nik", "no_kk"]
@@ -397,13 +397,22 @@ def _other_kelurahan(rows, nik_ok, kelurahan_kode: str, p: _Problems, session: S
     if not niks:
         return
     found: dict[str, str] = {}
-    for start in range(0, len(niks), 5000):
-        chunk = niks[start:start + 5000]
-        stmt = (select(Person.nik, Wilayah.nama, Family.status)
-                .join(Family, Family.id == Person.family_id).join(Wilayah, Wilayah.kode == Family.kelurahan_kode)
-                .where(Person.nik.in_(chunk), Family.kelurahan_kode != kelurahan_kode, Person.status == "aktif"))
-        for nik, nama, status in session.exec(stmt):
-            found.setdefault(nik, f"Kel. {nama} ({status})")
+    # Plain SQL on the transaction's connection: 100,000 NIKs through the ORM's IN-list handling cost ~3x the
+    # index lookups themselves. PostgreSQL takes them as one array; SQLite in chunks under its 32,766 variables.
+    conn = session.connection()
+    sql = ("SELECT person.nik, wilayah.nama, family.status FROM person "
+           "JOIN family ON family.id = person.family_id JOIN wilayah ON wilayah.kode = family.kelurahan_kode "
+           "WHERE family.kelurahan_kode <> {mark} AND person.status = 'aktif' AND person.nik {match}")
+    if conn.dialect.name == "postgresql":
+        result = conn.exec_driver_sql(sql.format(mark="%s", match="= ANY(%s)"), (kelurahan_kode, niks)).all()
+    else:
+        result = []
+        for start in range(0, len(niks), 30_000):
+            chunk = niks[start:start + 30_000]
+            result += conn.exec_driver_sql(sql.format(mark="?", match=f"IN ({', '.join('?' * len(chunk))})"),
+                                           (kelurahan_kode, *chunk)).all()
+    for nik, nama, status in result:
+        found.setdefault(nik, f"Kel. {nama} ({status})")
     if not found:
         return
     where = rows["nik"].map(found)
