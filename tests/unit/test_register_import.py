@@ -452,6 +452,30 @@ def test_reimporting_the_same_file_changes_nothing(engine, operator):
     assert len(fetch(engine, select(RegisterChange))) == changes
 
 
+
+def test_missing_birth_dates_and_desil_import_and_reimport(engine, operator):
+    """Guards optional columns: members without a birth date and a family without desil are imported (stored
+    empty), and a later change of that family's address is still seen as a change."""
+    first = extract(5, seed=31)
+    kks = list(dict.fromkeys(first["No KK"]))
+    undated = first.index[first["No KK"] == kks[0]]
+    first.loc[undated, "Tanggal Lahir"] = ""
+    first.loc[first["No KK"] == kks[1], "Desil"] = ""
+    result = do_import(engine, to_csv(first), operator)
+    assert result.imported and result.counts["new"] == 5
+    with engine.connect() as conn:
+        dates = conn.execute(sa.text("SELECT p.tanggal_lahir FROM person p JOIN family f ON f.id = p.family_id "
+                                     "WHERE f.no_kk = :kk"), {"kk": kks[0]}).scalars().all()
+        desil = conn.execute(sa.text("SELECT desil FROM family WHERE no_kk = :kk"), {"kk": kks[1]}).scalar_one()
+    assert len(dates) == len(undated) and all(d is None for d in dates)
+    assert desil is None
+
+    second = first.copy()
+    second.loc[second["No KK"] == kks[1], "Alamat"] = "Jl. Pindahan No. 9"
+    result = do_import(engine, to_csv(second), operator)
+    assert {k: result.counts[k] for k in ("new", "changed", "unchanged", "absent")} == \
+        {"new": 0, "changed": 1, "unchanged": 4, "absent": 0}
+
 # --- file store and audit -----------------------------------------------------------------------------------
 
 
