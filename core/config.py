@@ -3,7 +3,8 @@
 - ``MUSKEL_DATA_DIR``: runtime data (SQLite database, file store); default ``var/`` in the checkout (git-ignored).
 - ``MUSKEL_DATABASE_URL``: SQLAlchemy URL; default a SQLite file in the data directory.
 - ``MUSKEL_IDLE_TIMEOUT_MINUTES``: how long a web session may stay idle (default 30).
-- ``MUSKEL_PHOTO_MAX_MB``: the largest photo accepted from field officers (default 20).
+- ``MUSKEL_PHOTO_MAX_MB``: the largest photo accepted from field officers (default 20; at most 50, the web
+  server's upload limit in .streamlit/config.toml).
 - ``MUSKEL_IMPORT_MAX_MB`` / ``MUSKEL_IMPORT_MAX_ROWS``: the largest DTSEN extract (default 50 MB, the web upload
   limit, and 500,000 rows — a kelurahan has at most ~100,000 persons); larger files are refused before parsing.
 - ``MUSKEL_LOGIN_MAX_PER_USER`` / ``MUSKEL_LOGIN_MAX_PER_CLIENT``: login attempts per minute per username
@@ -71,7 +72,7 @@ def load_settings() -> Settings:
     except ValueError:
         retention = 5
     return Settings(data_dir=data_dir, database_url=url, idle_timeout_minutes=max(1, idle),
-                    photo_max_mb=min(200, max(1, photo_max)), retention_years=min(100, max(1, retention)),
+                    photo_max_mb=min(50, max(1, photo_max)), retention_years=min(100, max(1, retention)),
                     public_url=(os.environ.get("MUSKEL_PUBLIC_URL") or "http://localhost:8501").rstrip("/"),
                     file_store_url=(os.environ.get("MUSKEL_FILE_STORE") or "").strip(),
                     s3_endpoint_url=(os.environ.get("MUSKEL_S3_ENDPOINT_URL") or "").strip(),
