@@ -10,8 +10,8 @@ import os
 import platform
 import sqlite3
 
-from bench import bench_audit, bench_dashboard, bench_documents, bench_login, bench_meeting, bench_photo, \
-    bench_register, bench_workflow
+from bench import bench_audit, bench_dashboard, bench_documents, bench_import_limits, bench_login, \
+    bench_login_throttle, bench_meeting, bench_photo, bench_register, bench_workflow
 from bench.common import RESULTS
 
 
@@ -78,8 +78,10 @@ def main() -> None:
     url = args.postgres_url
     before = machine(url)
     bench_login.main()
+    bench_login_throttle.main()
     bench_audit.main(None)
     bench_register.main(None)
+    bench_import_limits.main()
     bench_meeting.main()
     bench_photo.main(None)
     bench_documents.main(None)
