@@ -60,7 +60,9 @@ DECEMBER = "2026-12"
 BENCH_DATABASE = "muskel_bench_load"
 PASSWORD = "beban-muskel-2026"
 CAMAT = ("camat.matraman", "muskel-demo", "Ratna Sari Dewi")
-ACTION_TIMEOUT_MS = 30_000
+ACTION_TIMEOUT_MS = 30_000  # an answer later than this counts as an error: staff would think it hung
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+START = time.time()
 START_TIMEOUT = 90
 OPERATOR_RWS = list(range(2, 9))  # RW 001 is left to the field officers' assignments
 ROW_PX, HEADER_PX = 35, 35
@@ -174,6 +176,10 @@ class Probe:
 
     def __init__(self, server_pid: int, db_pid: int | None):
         self.server_pid, self.db_pid = server_pid, db_pid
+
+    def cpu(self) -> tuple[float, float | None]:
+        return (_cpu_seconds(self.server_pid),
+                _cpu_seconds(self.db_pid, reaped=True) if self.db_pid else None)
 
     def sample(self) -> Sample:
         server = set(_tree(self.server_pid))
@@ -363,18 +369,23 @@ class Record:
     action: str
     seconds: float
     error: str = ""
+    cpu: float | None = None  # server CPU seconds during the action (single sessions only: nobody else runs)
+    db_cpu: float | None = None
 
 
 class Session:
     """One browser context = one member of staff = one Streamlit session."""
 
     def __init__(self, browser, base_url: str, person: Person, phase: str, records: list[Record],
-                 photos: list[tuple[bytes, float]] | None = None, upload_dir: Path | None = None):
+                 photos: list[tuple[bytes, float]] | None = None, upload_dir: Path | None = None,
+                 probe: Probe | None = None):
         self.browser, self.base_url, self.person, self.phase = browser, base_url, person, phase
+        self.probe = probe
         self.records, self.photos, self.upload_dir = records, photos or [], upload_dir
         self.context = self.tab = None
         self.done_ok: dict[str, int] = {}
         self.uploaded_lat: list[float] = []
+        self.skipped = 0
 
     async def open(self) -> None:
         self.context = await self.browser.new_context(viewport={"width": 1366, "height": 900}, locale="id-ID")
@@ -402,6 +413,7 @@ class Session:
         await self.idle()
 
     async def timed(self, name: str, fn) -> bool:
+        before = self.probe.cpu() if self.probe else None
         start = time.perf_counter()
         try:
             await fn()
@@ -409,7 +421,13 @@ class Session:
             self.records.append(Record(self.phase, self.person.role, name, time.perf_counter() - start,
                                        f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
             return False
-        self.records.append(Record(self.phase, self.person.role, name, time.perf_counter() - start))
+        seconds = time.perf_counter() - start
+        cpu = db_cpu = None
+        if before is not None:
+            after = self.probe.cpu()
+            cpu = after[0] - before[0]
+            db_cpu = after[1] - before[1] if after[1] is not None else None
+        self.records.append(Record(self.phase, self.person.role, name, seconds, cpu=cpu, db_cpu=db_cpu))
         self.done_ok[name] = self.done_ok.get(name, 0) + 1
         return True
 
@@ -468,9 +486,10 @@ class Session:
 
     def operator_script(self) -> list:
         tab, me = self.tab, self.person
-        state = {"cycle": 0}
+        state = {"cycle": -1}
 
         async def open_page():
+            state["cycle"] += 1  # every round starts here (after an error the rest of a round is skipped)
             await self.nav("Tambah usulan", tab.get_by_role("heading", name="Tambah usulan", exact=True),
                            self.grid_row(0, "/"))
 
@@ -493,7 +512,6 @@ class Session:
         async def add():
             await tab.get_by_role("button", name="Tambahkan 1 keluarga ke agenda").click()
             await self.until(tab.get_by_text("1 keluarga masuk agenda."))
-            state["cycle"] += 1
 
         async def agenda():
             await self.nav("Agenda usulan", tab.get_by_role("heading", name="Agenda usulan", exact=True))
@@ -552,14 +570,33 @@ class Session:
 
         return [("buka Tinjau pengajuan", queue), ("buka pengajuan", open_batch), ("buka Beranda", home)]
 
+    async def shot(self, name: str) -> None:
+        """A screenshot of the first failure of each role and action, kept in test-artifacts/ (git-ignored)."""
+        path = ARTIFACTS / f"load-{self.phase}-{self.person.role}-{name.replace(' ', '_')}.png"
+        if path.exists() and path.stat().st_mtime > START:
+            return
+        try:
+            ARTIFACTS.mkdir(exist_ok=True)
+            await self.tab.screenshot(path=str(path), full_page=True)
+        except Exception:  # noqa: BLE001
+            pass
+
     async def run(self, actions: int, think: float, offset: float) -> None:
+        """``actions`` actions of the role's script in a loop. After an error: a screenshot, a fresh login, and
+        the rest of that round of the script is skipped (it builds on the failed step) and counted as skipped."""
         await asyncio.sleep(offset)
         script = self.script()
-        for j in range(actions):
+        j = 0
+        while j < actions:
             await asyncio.sleep(think)
             name, fn = script[j % len(script)]
+            j += 1
             if not await self.timed(name, fn):
+                await self.shot(name)
                 await self.recover()
+                while j < actions and j % len(script):
+                    self.skipped += 1
+                    j += 1
 
 
 async def _drive(base_url: str, people: list[Person], n_ops: int, n_pet: int, args, probe: Probe,
@@ -591,7 +628,7 @@ async def _drive(base_url: str, people: list[Person], n_ops: int, n_pet: int, ar
             t0 = time.perf_counter()
             for role in ("operator", "petugas", "camat"):
                 person = by_role[role][0]
-                alone = Session(browser, base_url, person, "1", records, photo_stock, upload_dir)
+                alone = Session(browser, base_url, person, "1", records, photo_stock, upload_dir, probe)
                 await alone.open()
                 if await alone.log_in():
                     await alone.run(args.actions, args.think, 0.0)
@@ -610,6 +647,7 @@ async def _drive(base_url: str, people: list[Person], n_ops: int, n_pet: int, ar
             await asyncio.gather(*(s.run(args.actions, args.think, i * args.think / n)
                                    for i, (s, ok) in enumerate(zip(sessions, logged)) if ok))
             samples["end"] = probe.sample()
+            skipped = sum(s.skipped for s in sessions)
             added = sum(s.done_ok.get("tambah ke agenda", 0) for s in sessions)
             uploaded = sum(s.done_ok.get("unggah foto", 0) for s in sessions)
             for s in sessions:
@@ -619,11 +657,12 @@ async def _drive(base_url: str, people: list[Person], n_ops: int, n_pet: int, ar
     return {"records": records, "samples": samples, "sessions": len(chosen), "logged": sum(logged),
             "added_all": sum(1 for r in records if r.action == "tambah ke agenda" and not r.error),
             "uploaded_all": sum(1 for r in records if r.action == "unggah foto" and not r.error),
-            "added_n": added, "uploaded_n": uploaded}
+            "started_all": sum(1 for r in records if r.action == "mulai kunjungan" and not r.error),
+            "added_n": added, "uploaded_n": uploaded, "skipped": skipped}
 
 
-def _counts(url: str) -> tuple[int, int]:
-    """Plain SQL: December proposals of Kayu Manis, and photos of the bench's officers."""
+def _counts(url: str) -> tuple[int, int, int]:
+    """Plain SQL: December proposals of Kayu Manis, photos and visits of the bench's officers."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -633,9 +672,12 @@ def _counts(url: str) -> tuple[int, int]:
             photos = conn.execute(sa.text(
                 "SELECT count(*) FROM visitphoto vp JOIN visit v ON v.id = vp.visit_id "
                 "JOIN assignment a ON a.id = v.assignment_id WHERE a.officer LIKE 'petugas.beban%'")).scalar_one()
+            visits = conn.execute(sa.text(
+                "SELECT count(*) FROM visit v JOIN assignment a ON a.id = v.assignment_id "
+                "WHERE a.officer LIKE 'petugas.beban%'")).scalar_one()
     finally:
         engine.dispose()
-    return proposals, photos
+    return proposals, photos, visits
 
 
 # --- the report ---------------------------------------------------------------------------------------------
@@ -655,9 +697,13 @@ def _report(result: dict, args, database: str, load: tuple[str, str], before_cou
         if not ok_n:
             rows.append((name, 0.0, None, f"n={len(at_n)} errors {len(at_n)} (no successful sample)"))
             continue
+        cpu_1 = [r.cpu for r in at_1 if not r.error and r.cpu is not None]
+        db_1 = [r.db_cpu for r in at_1 if not r.error and r.db_cpu is not None]
+        cpu_text = f", server CPU {statistics.median(cpu_1) * 1000:.0f}ms" if cpu_1 else ""
+        cpu_text += f" + db {statistics.median(db_1) * 1000:.0f}ms" if db_1 else ""
         rows.append((name, statistics.median(ok_n), statistics.median(ok_1) if ok_1 else None,
-                     f"p95 {p95(ok_n) * 1000:7.0f}ms  n={len(at_n):3d}  errors {len(at_n) - len(ok_n)}"
-                     f"  | alone: n={len(at_1)} p95 {p95(ok_1) * 1000 if ok_1 else 0:.0f}ms"))
+                     f"p95 {p95(ok_n) * 1000:6.0f}ms n={len(at_n):3d} errors {len(at_n) - len(ok_n)}"
+                     f" | alone: n={len(at_1)} p95 {p95(ok_1) * 1000 if ok_1 else 0:.0f}ms{cpu_text}"))
     report(f"Load: {n} browser sessions on one replica ({args.actions} actions each, think {args.think:g} s); "
            "p50 at N vs p50 of the same action alone (baseline)", rows, database)
     errors = [r for r in records if r.error]
@@ -669,7 +715,8 @@ def _report(result: dict, args, database: str, load: tuple[str, str], before_cou
     print(f"\n{'totals':<48}")
     print(f"  errors: {len(errors)} (target 0) of {len(records)} timed actions "
           f"(N phase {sum(1 for r in records if r.phase == 'N' and r.error)}, alone "
-          f"{sum(1 for r in records if r.phase == '1' and r.error)})")
+          f"{sum(1 for r in records if r.phase == '1' and r.error)}); actions skipped after an error (rest of "
+          f"that round of the script): {result['skipped']}")
     for r in errors[:12]:
         print(f"    [{r.phase}] {r.role} {r.action}: {r.error}")
     if ok_all:
@@ -684,7 +731,8 @@ def _report(result: dict, args, database: str, load: tuple[str, str], before_cou
           f"{s['end'].server_rss:.0f} MB (+{(s['end'].server_rss - s['before'].server_rss) / n:.1f} MB/session)")
     login_cpu = s["logged_in"].server_cpu - s["before"].server_cpu
     print(f"  server CPU: logins {login_cpu:.1f} s ({login_cpu / n:.2f} s/session); actions {cpu:.1f} s over "
-          f"{minutes:.2f} min = {cpu / n / minutes:.2f} CPU-s per session per minute "
+          f"{minutes:.2f} min = {cpu / n / minutes:.2f} CPU-s per session per minute, server busy "
+          f"{cpu / minutes / 60:.2f} cores on average "
           f"({cpu / max(actions, 1) * 1000:.0f} ms CPU per action; {actions / n / minutes:.1f} actions per session "
           f"per minute)")
     if s["end"].db_cpu is not None:
@@ -696,7 +744,8 @@ def _report(result: dict, args, database: str, load: tuple[str, str], before_cou
           f"{client / minutes / 60:.2f} cores on average")
     print(f"  plain SQL: December proposals {before_counts[0]} → {after_counts[0]} "
           f"(+{after_counts[0] - before_counts[0]}; reported added {result['added_all']}); bench officers' photos "
-          f"{before_counts[1]} → {after_counts[1]} (reported uploaded {result['uploaded_all']})")
+          f"{before_counts[1]} → {after_counts[1]} (reported uploaded {result['uploaded_all']}); their visits "
+          f"{before_counts[2]} → {after_counts[2]} (reported started {result['started_all']})")
     print(f"  load average (1/5/15 min): start {load[0]}, end {load[1]}; machine: {os.cpu_count()} cores, "
           f"{_cpu_model()}; database: {database}")
 
