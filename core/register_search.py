@@ -93,9 +93,10 @@ def _person_id_range(session: Session, scope: str) -> tuple[int, int] | None:
     """Lowest and highest person id in a scope below the province, cached until the next register import."""
     if scope == "31":
         return None
-    # Cheap (index ends only) and changed by every import that adds persons.
+    # Cheap (index ends only) and changed by every import that adds persons. One aggregate per query: SQLite
+    # reads min() or max() from the index end only when it is alone; min and max together scan every person.
     latest = (session.exec(select(sa.func.max(RegisterImport.id))).one(),
-              *session.exec(select(sa.func.min(Person.id), sa.func.max(Person.id))).one())
+              session.exec(select(sa.func.min(Person.id))).one(), session.exec(select(sa.func.max(Person.id))).one())
     key = (str(session.get_bind().url), scope)
     cached = _RANGES.get(key)
     if cached is None or cached[0] != latest:
