@@ -8,16 +8,14 @@ tests/browser/conftest.py and tests/conftest.py).
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from tests.browser.conftest import CHROMIUM
+from tests.pg_scratch import scratch_database
 
 
 def _missing(flag: str, reason: str) -> None:
@@ -47,25 +45,6 @@ def deploy_chromium() -> str:
 
 @pytest.fixture
 def deploy_database() -> Iterator[str]:
-    """A database of this test's own on the server of MUSKEL_TEST_POSTGRES_URL, dropped afterwards. The URL's
-    own database is never touched (other tests drop its schema)."""
-    url = os.environ.get("MUSKEL_TEST_POSTGRES_URL")
-    if not url:
-        _missing("MUSKEL_REQUIRE_POSTGRES", "PostgreSQL tidak tersedia (set MUSKEL_TEST_POSTGRES_URL)")
-    server = make_url(url)
-    if server.drivername in ("postgresql", "postgres"):
-        server = server.set(drivername="postgresql+psycopg")
-    name = f"muskel_deploy_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        _missing("MUSKEL_REQUIRE_POSTGRES", f"PostgreSQL tidak dapat dihubungi: {exc.orig}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A database of this test's own on the suite's PostgreSQL server, dropped afterwards."""
+    with scratch_database("muskel_deploy") as url:
+        yield url

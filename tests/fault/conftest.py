@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -30,7 +29,8 @@ from typing import Iterator
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+
+from tests.pg_scratch import scratch_database
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -228,34 +228,6 @@ def populate(inst: Installation) -> None:
                 workflow.act(inst.batch_id, action, actor=people[who], session=s)
 
 
-@contextmanager
-def own_postgres_database() -> Iterator[str]:
-    """A database of this test's own on the server of MUSKEL_TEST_POSTGRES_URL, dropped afterwards."""
-    base = os.environ.get("MUSKEL_TEST_POSTGRES_URL")
-    if not base:
-        if os.environ.get("MUSKEL_REQUIRE_POSTGRES") == "1":
-            pytest.fail("MUSKEL_REQUIRE_POSTGRES=1 but MUSKEL_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL tidak tersedia (set MUSKEL_TEST_POSTGRES_URL)")
-    name = f"muskel_fault_{secrets.token_hex(4)}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("MUSKEL_REQUIRE_POSTGRES") == "1":
-            raise
-        pytest.skip(f"PostgreSQL tidak dapat dihubungi: {exc.orig}")
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        from core import db
-
-        db.get_engine.cache_clear()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _installation(kind: str, root: Path, url: str) -> Installation:
     from core import db
 
@@ -275,7 +247,7 @@ def installation(request, tmp_path_factory) -> Iterator[Installation]:
         yield inst
         inst.engine.dispose()
         return
-    with own_postgres_database() as url:
+    with scratch_database("muskel_fault") as url:
         inst = _installation("postgresql", root, url)
         yield inst
         inst.engine.dispose()

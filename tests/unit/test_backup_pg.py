@@ -2,7 +2,7 @@
 table's row count with plain SQL, every stored file's SHA-256 with hashlib, the restored chain with
 `muskel verify-audit`.
 
-Two databases of the test's own (``muskel_backup_src_…``, ``muskel_backup_dst_…``) are created on the server of
+Two databases of the test's own (``muskel_backup_…``, tests/pg_scratch.py) are created on the server of
 MUSKEL_TEST_POSTGRES_URL and dropped afterwards; never the URL's own database. Skipped without that URL unless
 MUSKEL_REQUIRE_POSTGRES=1.
 """
@@ -12,52 +12,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+
+from tests.pg_scratch import scratch_databases
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def server_url() -> str:
-    url = os.environ.get("MUSKEL_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("MUSKEL_REQUIRE_POSTGRES") == "1":
-            pytest.fail("MUSKEL_REQUIRE_POSTGRES=1 but MUSKEL_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL tidak tersedia (set MUSKEL_TEST_POSTGRES_URL)")
-    return url
-
-
-@pytest.fixture(scope="module")
-def databases(server_url):
+def databases():
     """(source URL, target URL): two fresh, empty databases of this module's own."""
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    token = secrets.token_hex(4)
-    names = [f"muskel_backup_src_{token}", f"muskel_backup_dst_{token}"]
-    try:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("MUSKEL_REQUIRE_POSTGRES") == "1":
-            raise
-        pytest.skip(f"PostgreSQL tidak dapat dihubungi: {exc.orig}")
-    try:
-        yield tuple(make_url(server_url).set(database=n).render_as_string(hide_password=False) for n in names)
-    finally:
-        from core import db
-
-        db.get_engine.cache_clear()
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_databases("muskel_backup", 2) as urls:
+        yield tuple(urls)
 
 
 def muskel(data_dir: Path, url: str, *args: str) -> subprocess.CompletedProcess:

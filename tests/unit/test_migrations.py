@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from core.access import SYSTEM_ACTOR
 from core.config import PROJECT_ROOT, Settings
 from core.errors import EnvironmentProblem
 from core.models import User
+from tests.pg_scratch import scratch_database
 
 EXPECTED_TABLES = {"alembic_version", "auditentry", "audithead", "draft", "officeprofile", "storedfile",
                    "user_account", "wilayah"}
@@ -35,38 +35,6 @@ def _sqlite_settings(root) -> Settings:
     return Settings(data_dir=root, database_url=f"sqlite:///{root / 'muskel-migrasi.db'}", idle_timeout_minutes=30)
 
 
-class _FreshPostgres:
-    """A brand-new PostgreSQL database next to the test database, dropped again afterwards."""
-
-    def __init__(self, base_url: str):
-        self.base = sa.make_url(base_url)
-        self.name = f"muskel_migr_{uuid.uuid4().hex[:12]}"
-        self.url = self.base.set(database=self.name).render_as_string(hide_password=False)
-        self._admin = sa.create_engine(self.base, isolation_level="AUTOCOMMIT")
-
-    def __enter__(self) -> str:
-        with self._admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
-        return self.url
-
-    def __exit__(self, *exc) -> None:
-        db.get_engine(self.url).dispose()
-        try:
-            with self._admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        finally:
-            self._admin.dispose()
-
-
-def _postgres_url() -> str:
-    url = os.environ.get("MUSKEL_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("MUSKEL_REQUIRE_POSTGRES") == "1":
-            pytest.fail("MUSKEL_REQUIRE_POSTGRES=1 but MUSKEL_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL tidak tersedia (set MUSKEL_TEST_POSTGRES_URL)")
-    return url
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_settings(request, tmp_path):
     """Settings for an empty database of its own on each backend."""
@@ -75,7 +43,7 @@ def fresh_settings(request, tmp_path):
         yield settings
         db.get_engine(settings.database_url).dispose()
         return
-    with _FreshPostgres(_postgres_url()) as url:
+    with scratch_database("muskel_migr") as url:
         yield Settings(data_dir=tmp_path, database_url=url, idle_timeout_minutes=30)
 
 
@@ -168,7 +136,7 @@ def test_concurrent_initialise_on_fresh_sqlite_gives_one_schema(tmp_path):
 
 def test_ensure_ready_refuses_postgres_not_at_head(tmp_path):
     """Guards deployments: the PostgreSQL app must not start (nor migrate itself) before `muskel init`."""
-    with _FreshPostgres(_postgres_url()) as url:
+    with scratch_database("muskel_migr") as url:
         settings = Settings(data_dir=tmp_path, database_url=url, idle_timeout_minutes=30)
         with pytest.raises(EnvironmentProblem) as info:
             setup.ensure_ready(settings)

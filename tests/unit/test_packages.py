@@ -25,13 +25,13 @@ import pyzipper
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from sqlalchemy.engine import make_url
 
 from core import accounts, audit, db, demo, documents, packages, passwords, setup
 from core.access import SYSTEM_ACTOR, Actor, Role
 from core.config import Settings
 from core.errors import AccessDenied, InvalidInput
 from tests.conftest import RUNTIME_TABLES, reset_database
+from tests.pg_scratch import scratch_database
 
 KAYUMANIS = "31.75.01.1003"
 PASSPHRASE = "kunci-paket-rahasia-2026"
@@ -97,21 +97,12 @@ def pg_target_engine(source, tmp_path_factory):
     if source.backend != "postgresql":
         yield None
         return
-    url = make_url(str(source.engine.url.render_as_string(hide_password=False)))
-    name = f"{url.database}_pkgtarget"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    target_url = url.set(database=name).render_as_string(hide_password=False)
-    engine = db.get_engine(target_url)
-    root = tmp_path_factory.mktemp("pkg-pg-target-init")
-    setup.initialise(Settings(data_dir=root, database_url=target_url, idle_timeout_minutes=30), engine)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("muskel_pkgtarget",
+                          base_url=source.engine.url.render_as_string(hide_password=False)) as target_url:
+        engine = db.get_engine(target_url)
+        root = tmp_path_factory.mktemp("pkg-pg-target-init")
+        setup.initialise(Settings(data_dir=root, database_url=target_url, idle_timeout_minutes=30), engine)
+        yield engine
 
 
 def _add_target_accounts(engine) -> None:
