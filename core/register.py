@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -172,16 +174,33 @@ def _family_records(rows: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     families["desil"] = desil.reindex(families.index).astype("Int64")
     member_text = (people["nik"] + "|" + people["nama"] + "|" + people["jenis_kelamin"] + "|"
                    + people["_born_text"] + "|" + people["hubungan"] + "|" + people["pekerjaan"])
-    grouped: dict[str, list[str]] = {}
-    # Plain lists: iterating Arrow-backed columns element by element costs microseconds per value.
-    for kk, text in sorted(zip(people["no_kk"].tolist(), member_text.tolist())):  # members in sorted order
-        grouped.setdefault(kk, []).append(text)
+    members = _members_text(people["no_kk"].tolist(), member_text.tolist())
     desil_text = ["" if pd.isna(d) else str(d) for d in families["desil"].astype(object).tolist()]
     head_text = (families["id_dtsen"] + "|" + pd.Series(desil_text, index=families.index, dtype="str") + "|"
                  + families["alamat"] + "|" + families["rt"] + "|" + families["rw"])
-    families["content_hash"] = [hashlib.sha256((h + "\n" + "\n".join(grouped[kk])).encode()).hexdigest()
+    families["content_hash"] = [hashlib.sha256((h + "\n" + members[kk]).encode()).hexdigest()
                                 for kk, h in zip(families.index.tolist(), head_text.tolist())]
     return families
+
+
+def _members_text(kks: list[str], texts: list[str]) -> dict[str, str]:
+    """Each family's member texts in sorted order, joined by newlines (the member part of its content hash).
+
+    Plain lists: iterating Arrow-backed columns value by value costs microseconds each. Imported No KKs are all
+    16 digits, so sorting ``kk + text`` strings gives the (kk, text) order at a third of the cost of tuples.
+    """
+    if any(len(kk) != 16 for kk in kks):
+        grouped: dict[str, list[str]] = {}
+        for kk, text in sorted(zip(kks, texts)):
+            grouped.setdefault(kk, []).append(text)
+        return {kk: "\n".join(members) for kk, members in grouped.items()}
+    ordered = [key[16:] for key in sorted(map(operator.add, kks, texts))]
+    sizes = Counter(kks)
+    joined, start = {}, 0
+    for kk in sorted(sizes):
+        joined[kk] = "\n".join(ordered[start:start + sizes[kk]])
+        start += sizes[kk]
+    return joined
 
 
 def _insert_persons(conn: sa.Connection, columns: dict[str, list]) -> None:
