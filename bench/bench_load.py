@@ -66,6 +66,7 @@ START = time.time()
 START_TIMEOUT = 90
 OPERATOR_RWS = list(range(2, 9))  # RW 001 is left to the field officers' assignments
 ROW_PX, HEADER_PX = 35, 35
+VISIBLE_ROWS = 7  # the register grid is 300 px high: rows below it would need scrolling inside the canvas
 PHOTO_SIZE = (4000, 3000)
 CENTRE = (-6.1985, 106.8655)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -275,6 +276,9 @@ def _prepare(url: str, n_operators: int, n_petugas: int, cycles: int) -> list[Pe
                 found = proposals.register_candidates(KEL, rw=str(person.rw), actor=lurah, session=s)
                 free = [r for r, f in enumerate(found) if full[f["family_id"]] not in proposed]
                 person.rows = free[base:base + cycles + 1]
+                if len(person.rows) < cycles or person.rows[-1] > VISIBLE_ROWS - 1:
+                    raise SystemExit(f"{person.username}: not enough families within the first {VISIBLE_ROWS} rows "
+                                     f"of RW {person.rw:03d} for {cycles} additions; use fewer contexts or actions")
             assigned = set(s.exec(select(Assignment.family_id).where(Assignment.kelurahan_kode == KEL)).all())
             rw1 = [f for f in proposals.register_candidates(KEL, rw="1", actor=lurah, session=s)
                    if f["family_id"] not in assigned]
