@@ -140,3 +140,13 @@ def cheap_password_hashing(monkeypatch):
     from core import passwords
 
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """The run's one Playwright driver. Its sync API refuses to start while another instance is open in the same
+    thread, so the browser, deployment and fault tests all launch their Chromium from this one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw

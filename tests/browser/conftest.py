@@ -113,18 +113,15 @@ def muskel_server(tmp_path_factory, chromium_path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=chromium_path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(chromium_path, playwright_driver):
+    chromium = playwright_driver.chromium.launch(
+        executable_path=chromium_path,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--no-first-run"])
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.fixture

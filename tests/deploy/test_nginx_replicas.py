@@ -13,6 +13,7 @@ and hashlib for what was stored.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import re
@@ -346,12 +347,10 @@ def _check_stored(database_url: str, data_dir: Path, photo: Path) -> None:
 
 @pytest.mark.timeout(480)  # about 100 s alone; four times that on a CI machine shared with other work
 def test_two_replicas_behind_nginx_share_database_and_files(nginx_binary, deploy_chromium, deploy_database,
-                                                             tmp_path, monkeypatch):
+                                                             playwright_driver, tmp_path, monkeypatch):
     """Guards the documented deployment: TLS that verifies against the installation's own CA, the HTTP→HTTPS
     redirect, websockets and uploads through nginx, one replica per browser (ip_hash), health checks through
     nginx and on each replica, and — the point of sharing — work done on one replica is seen on the other."""
-    from playwright.sync_api import sync_playwright
-
     data_dir, tls, prefix = tmp_path / "shared-data", tmp_path / "tls", tmp_path / "nginx"
     https_port, http_port = _free_port(), _free_port()
     replica_ports = [_free_port(), _free_port()]
@@ -402,7 +401,7 @@ def test_two_replicas_behind_nginx_share_database_and_files(nginx_binary, deploy
 
         pin = _spki_pin(tls / "server.pem")
         base_url = f"https://{HOST}:{https_port}"
-        with sync_playwright() as pw:
+        with contextlib.nullcontext(playwright_driver) as pw:  # the run's one driver (tests/conftest.py)
             browser = pw.chromium.launch(executable_path=deploy_chromium, args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", f"--host-resolver-rules=MAP {HOST} 127.0.0.1",

@@ -296,27 +296,22 @@ def start_app(inst: Installation, port: int, *, fault: str | None = None, marker
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(playwright_driver):
     """Debian's Chromium through Playwright (never `playwright install`); skipped without it, as in tests/browser."""
+    from playwright.sync_api import expect
+
     from tests.browser.conftest import CHROMIUM, _require_or_skip
 
     if not CHROMIUM.exists():
         _require_or_skip(f"{CHROMIUM} tidak ada (pasang paket Debian 'chromium')")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _require_or_skip("paket Python 'playwright' tidak terpasang")
-    from playwright.sync_api import expect
-
     expect.set_options(timeout=30_000)  # a busy shared machine renders slowly; waits end as soon as the page is there
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    chromium = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"])
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 def log_in(tab, base_url: str, username: str, greeting: str) -> None:
