@@ -50,7 +50,7 @@ from sqlmodel import select
 
 from bench.bench_register import _plain_insert, _plain_rows, _register_import, _renumber
 from bench.bench_workflow import _hold_no_pages_directory, _profile
-from bench.common import report
+from bench.common import drop_database, own_database, report
 from core import accounts, batch_views, dashboard, db, demo_register, documents, home, quarterly, setup
 from core import doc_assembly as da
 from core.access import SYSTEM_ACTOR
@@ -95,34 +95,10 @@ SURNAMES = ["RAHAYU", "SAPUTRA", "LESTARI", "HIDAYAT", "SUSANTI", "PRATAMA", "WU
 # --- databases and environment --------------------------------------------------------------------------
 
 
-def _admin(url: str):
-    return sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-def _own_database(url: str) -> str:
-    admin = _admin(url)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
-    finally:
-        admin.dispose()
-    return sa.make_url(url).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-
-
-def _drop_database(url: str) -> None:
-    admin = _admin(url)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def main(url: str | None = None) -> None:
     saved = {k: os.environ.get(k) for k in ("MUSKEL_DATA_DIR", "MUSKEL_DATABASE_URL")}
     root = Path(tempfile.mkdtemp(prefix="muskel-bench-dashboard-"))
-    own = _own_database(url) if url else f"sqlite:///{root / 'bench.db'}"
+    own = own_database(url, BENCH_DATABASE) if url else f"sqlite:///{root / 'bench.db'}"
     # The pages open their sessions on the engine of the environment's URL: point it at this run's database.
     os.environ["MUSKEL_DATA_DIR"], os.environ["MUSKEL_DATABASE_URL"] = str(root), own
     db.get_engine.cache_clear()
@@ -138,7 +114,7 @@ def main(url: str | None = None) -> None:
             else:
                 os.environ[key] = value
         if url:
-            _drop_database(url)
+            drop_database(url, BENCH_DATABASE)
         shutil.rmtree(root, ignore_errors=True)  # the SQLite file (≈ 330 MB) and the stored files
 
 

@@ -51,7 +51,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import p95, report
+from bench.common import drop_database, own_database, p95, report
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -191,27 +191,6 @@ class Probe:
 
 
 # --- the installation -----------------------------------------------------------------------------------------
-
-
-def _own_database(url: str) -> str:
-    server = sa.make_url(url)
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
-    finally:
-        admin.dispose()
-    return server.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-
-
-def _drop_database(url: str) -> None:
-    admin = sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def _env(root: Path, url: str) -> dict[str, str]:
@@ -775,7 +754,7 @@ def main(argv: list[str] | None = None) -> None:
     load_start = _loadavg()
     t0 = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="muskel-bench-load-"))
-    url = _own_database(args.url) if args.url else f"sqlite:///{root / 'muskel.db'}"
+    url = own_database(args.url, BENCH_DATABASE) if args.url else f"sqlite:///{root / 'muskel.db'}"
     database = sa.make_url(url).get_backend_name()
     env = _env(root, url)
     saved = {k: os.environ.get(k) for k in ("MUSKEL_DATA_DIR", "MUSKEL_DATABASE_URL")}
@@ -807,7 +786,7 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 os.environ[key] = value
         if args.url:
-            _drop_database(args.url)
+            drop_database(args.url, BENCH_DATABASE)
         shutil.rmtree(root, ignore_errors=True)
 
 

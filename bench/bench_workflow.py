@@ -40,7 +40,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bench.common import report
+from bench.common import drop_database, own_database, report
 from core import accounts, batch_views, db, setup, workflow
 from core.access import SYSTEM_ACTOR
 from core.config import Settings
@@ -77,28 +77,6 @@ HUBUNGAN = ["KEPALA KELUARGA", "ISTRI", "ANAK", "ANAK"]
 # --- databases and environment --------------------------------------------------------------------------
 
 
-def _own_database(url: str) -> str:
-    """A fresh database of the benchmark's own beside the URL's (tests drop the schema of theirs)."""
-    server = sa.make_url(url)
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
-    finally:
-        admin.dispose()
-    return server.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-
-
-def _drop_database(url: str) -> None:
-    admin = sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def _hold_no_pages_directory() -> None:
     """As tests/app/conftest.py: keep Streamlit's legacy-pages flag off so every run goes through Home.py."""
     from streamlit.runtime.pages_manager import PagesManager
@@ -118,7 +96,7 @@ def _hold_no_pages_directory() -> None:
 def main(url: str | None = None) -> None:
     saved = {k: os.environ.get(k) for k in ("MUSKEL_DATA_DIR", "MUSKEL_DATABASE_URL")}
     root = Path(tempfile.mkdtemp(prefix="muskel-bench-workflow-"))
-    own = _own_database(url) if url else f"sqlite:///{root / 'bench.db'}"
+    own = own_database(url, BENCH_DATABASE) if url else f"sqlite:///{root / 'bench.db'}"
     # The pages open their sessions on the engine of the environment's URL (db.get_engine() without a URL,
     # kept per process): point it at this run's database, also when a run on another database came before.
     os.environ["MUSKEL_DATA_DIR"], os.environ["MUSKEL_DATABASE_URL"] = str(root), own
@@ -135,7 +113,7 @@ def main(url: str | None = None) -> None:
             else:
                 os.environ[key] = value
         if url:
-            _drop_database(url)
+            drop_database(url, BENCH_DATABASE)
 
 
 # --- data ------------------------------------------------------------------------------------------------

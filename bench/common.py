@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
+import sqlalchemy as sa
+
 from core import db, setup
 from core.config import Settings
 
@@ -21,6 +23,31 @@ def scratch_engine(url: str | None = None):
     engine = db.get_engine(settings.database_url)
     setup.initialise(settings, engine)
     return engine
+
+
+def _server_admin(url: str) -> sa.Engine:
+    return sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def own_database(url: str, name: str) -> str:
+    """A fresh database ``name`` beside the URL's (the tests own and empty that one); returns its URL."""
+    admin = _server_admin(url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str, name: str) -> None:
+    admin = _server_admin(url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def median_seconds(fn: Callable[[], None], *, repeat: int = 7, warmup: int = 1) -> float:
