@@ -151,3 +151,25 @@ def pytest_runtest_makereport(item, call):
 def wait_idle(tab) -> None:
     """Until Streamlit has finished the current script run."""
     tab.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", state="attached")
+
+
+DEMO_PASSWORD = "muskel-demo"
+
+
+def settle(tab) -> None:
+    """Until the rerun the last action caused has started and finished."""
+    tab.wait_for_timeout(400)
+    wait_idle(tab)
+
+
+def log_in(tab, base_url: str, username: str, nama: str, *, timeout: float | None = None) -> None:
+    """Log in with the demo password and wait for the home's greeting of ``nama``."""
+    from playwright.sync_api import expect
+
+    tab.goto(base_url)
+    wait_idle(tab)
+    tab.get_by_label("Nama pengguna").fill(username)
+    tab.get_by_label("Kata sandi").fill(DEMO_PASSWORD)
+    tab.get_by_role("button", name="Masuk").click()
+    expect(tab.get_by_role("heading", name=f"Selamat datang, {nama}")).to_be_visible(timeout=timeout)
+    settle(tab)

@@ -21,13 +21,12 @@ import pytest
 from core import db, documents, meetings, proposals, workflow
 from core.access import Actor, Role
 from core.demo_register import nik_for
-from tests.browser.conftest import ARTIFACTS, running_muskel, wait_idle
+from tests.browser.conftest import ARTIFACTS, log_in, running_muskel, settle, wait_idle
 
 pytestmark = pytest.mark.browser
 
 KEL = "31.75.01.1003"
 PERIOD = "2027-02"
-PASSWORD = "muskel-demo"
 LURAH = Actor("lurah.kayumanis", "Hendra Gunawan", Role.LURAH, KEL)
 OPERATOR = Actor("operator.kayumanis", "Sari Wulandari", Role.OPERATOR, KEL)
 MEMBERS = (2, 3, 2)
@@ -92,30 +91,12 @@ def _shot(tab, name: str) -> None:
     tab.screenshot(path=str(ARTIFACTS / f"chain-{name}.png"), full_page=True)
 
 
-def _settle(tab) -> None:
-    """Until the rerun the last action caused has started and finished."""
-    tab.wait_for_timeout(400)
-    wait_idle(tab)
-
-
-def _log_in(tab, base_url: str, username: str, nama: str) -> None:
-    from playwright.sync_api import expect
-
-    tab.goto(base_url)
-    wait_idle(tab)
-    tab.get_by_label("Nama pengguna").fill(username)
-    tab.get_by_label("Kata sandi").fill(PASSWORD)
-    tab.get_by_role("button", name="Masuk").click()
-    expect(tab.get_by_role("heading", name=f"Selamat datang, {nama}")).to_be_visible()
-    _settle(tab)
-
-
 def _go(tab, link: str, heading: str) -> None:
     from playwright.sync_api import expect
 
     tab.get_by_test_id("stSidebar").get_by_role("link", name=link, exact=True).click()
     expect(tab.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-    _settle(tab)
+    settle(tab)
 
 
 def _type(tab, label: str, text: str) -> None:
@@ -123,7 +104,7 @@ def _type(tab, label: str, text: str) -> None:
     box = tab.get_by_label(label, exact=True)
     box.fill(text)
     box.press("Enter")
-    _settle(tab)
+    settle(tab)
 
 
 def _choose(tab, label: str, option: str) -> None:
@@ -136,7 +117,7 @@ def _choose(tab, label: str, option: str) -> None:
     if box.get_attribute("aria-expanded") != "true":
         box.press("ArrowDown")
     tab.get_by_role("option", name=option, exact=True).click()
-    _settle(tab)
+    settle(tab)
     expect(box).to_have_value(option)
 
 
@@ -150,7 +131,7 @@ def _click_row(tab, grid_index: int, row: int) -> None:
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     tab.mouse.click(box["x"] + 18, box["y"] + HEADER_PX + ROW_PX * row + ROW_PX / 2)
-    _settle(tab)
+    settle(tab)
 
 
 def _row_text(tab, grid_index: int, row: int) -> str:
@@ -189,18 +170,18 @@ def _wait_for(tab, locator) -> None:
 def _lurah_submits(tab, base_url: str) -> None:
     from playwright.sync_api import expect
 
-    _log_in(tab, base_url, "lurah.kayumanis", "Hendra Gunawan")
+    log_in(tab, base_url, "lurah.kayumanis", "Hendra Gunawan")
     _go(tab, "Pengajuan", "Pengajuan ke Camat")
     expect(tab.get_by_role("combobox", name="Periode")).to_have_value(f"Periode {PERIOD}")
     expect(tab.get_by_text("Semua syarat terpenuhi.")).to_be_visible()
     submit = tab.get_by_role("button", name="Ajukan ke Camat")
     expect(submit).to_be_disabled()
     tab.get_by_text("Saya, Lurah, mengajukan usulan ini dan bertanggung jawab atas kebenarannya").click()
-    _settle(tab)
+    settle(tab)
     expect(submit).to_be_enabled()
     _shot(tab, "1-lurah-ready")
     submit.click()
-    _settle(tab)
+    settle(tab)
     expect(tab.get_by_text(re.compile(r"^Status: Diajukan ke Camat · revisi 1"))).to_be_visible()
     expect(tab.get_by_role("button", name="Tarik kembali (sebelum Camat bertindak)")).to_be_visible()
     _shot(tab, "2-lurah-submitted")
@@ -210,7 +191,7 @@ def _camat_returns_one_and_forwards(tab, base_url: str) -> str:
     """Returns the No KK of the item the Camat sent back."""
     from playwright.sync_api import expect
 
-    _log_in(tab, base_url, "camat.matraman", "Ratna Sari Dewi")
+    log_in(tab, base_url, "camat.matraman", "Ratna Sari Dewi")
     _go(tab, "Tinjau pengajuan", "Tinjau pengajuan kelurahan")
     # The queue (state "diajukan"): this batch, then the demo's Palmeriam batch of 2026-11.
     _expect_row(tab, 0, 0, "Kayu Manis", PERIOD, "Diajukan ke Camat")
@@ -229,7 +210,7 @@ def _camat_returns_one_and_forwards(tab, base_url: str) -> str:
     _type(tab, "Alasan (wajib, dibaca kelurahan)", REASON)
     _shot(tab, "3-camat-item-chosen")
     tab.get_by_role("button", name="Terapkan").click()
-    _settle(tab)
+    settle(tab)
     _expect_row(tab, 1, 1, returned_kk, f"Dikembalikan: {REASON}")
     expect(tab.get_by_text("Teruskan 2 usulan; 1 dikembalikan ke kelurahan.")).to_be_visible()
     _shot(tab, "4-camat-item-returned")
@@ -245,7 +226,7 @@ def _camat_returns_one_and_forwards(tab, base_url: str) -> str:
 def _walikota_ratifies_and_downloads(tab, base_url: str, tmp_path: Path) -> Path:
     from playwright.sync_api import expect
 
-    _log_in(tab, base_url, "walikota.jaktim", "Staf Walikota Jakarta Timur")
+    log_in(tab, base_url, "walikota.jaktim", "Staf Walikota Jakarta Timur")
     _go(tab, "Pengesahan", "Pengesahan")
     _type(tab, "Periode (YYYY-MM)", PERIOD)
     expect(tab.get_by_text("1 pengajuan periode ini · 1 menunggu pengesahan · 0 disahkan")).to_be_visible()
@@ -259,11 +240,11 @@ def _walikota_ratifies_and_downloads(tab, base_url: str, tmp_path: Path) -> Path
     _expect_row(tab, 0, 0, "Kayu Manis", "Disahkan")
 
     tab.get_by_role("tab", name="Dokumen pengesahan").click()
-    _settle(tab)
+    settle(tab)
     finalise = tab.get_by_role("button", name="Finalkan pengesahan")
     expect(finalise).to_be_disabled()
     tab.get_by_text("Saya sudah memeriksa draf; isi dokumen benar").click()
-    _settle(tab)
+    settle(tab)
     expect(finalise).to_be_enabled()
     finalise.click()
     _wait_for(tab, tab.get_by_text("Tidak ada pengajuan kelurahan yang menunggu pengesahan untuk periode ini."))

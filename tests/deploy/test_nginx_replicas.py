@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from core import db, documents, meetings, proposals, verification
 from core.access import Actor, Role
-from tests.browser.conftest import ARTIFACTS, PROJECT_ROOT, _free_port, _stop, wait_idle
+from tests.browser.conftest import ARTIFACTS, PROJECT_ROOT, _free_port, _stop, log_in, settle
 from tests.unit.photo_factory import house_scene, jpeg_bytes
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,6 @@ DEPLOY = PROJECT_ROOT / "deploy"
 HOST = "muskel.test"  # named in the certificate; Chromium resolves it to 127.0.0.1 (--host-resolver-rules)
 KEL = "31.75.01.1003"
 PERIOD = "2026-10"  # the demo's Kayu Manis not-held statement, whose documents the demo leaves as drafts
-PASSWORD = "muskel-demo"
 LURAH = Actor("lurah.kayumanis", "Hendra Gunawan", Role.LURAH, KEL)
 OPERATOR = Actor("operator.kayumanis", "Sari Wulandari", Role.OPERATOR, KEL)
 START_TIMEOUT = 90
@@ -188,29 +187,12 @@ def _served_by(access_log: Path) -> list[tuple[str, str, str]]:
 
 # --- browser steps ------------------------------------------------------------------------------------------
 
-def _settle(tab) -> None:
-    tab.wait_for_timeout(400)
-    wait_idle(tab)
-
-
-def _log_in(tab, base_url: str, username: str, nama: str) -> None:
-    from playwright.sync_api import expect
-
-    tab.goto(base_url)
-    wait_idle(tab)
-    tab.get_by_label("Nama pengguna").fill(username)
-    tab.get_by_label("Kata sandi").fill(PASSWORD)
-    tab.get_by_role("button", name="Masuk").click()
-    expect(tab.get_by_role("heading", name=f"Selamat datang, {nama}")).to_be_visible(timeout=SLOW)
-    _settle(tab)
-
-
 def _go(tab, link: str, heading: str) -> None:
     from playwright.sync_api import expect
 
     tab.get_by_test_id("stSidebar").get_by_role("link", name=link, exact=True).click()
     expect(tab.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=SLOW)
-    _settle(tab)
+    settle(tab)
 
 
 def _shot(tab, name: str) -> None:
@@ -221,13 +203,13 @@ def _shot(tab, name: str) -> None:
 def _petugas_uploads(tab, base_url: str, photo: Path) -> None:
     from playwright.sync_api import expect
 
-    _log_in(tab, base_url, "petugas.kayumanis", "Budi Santoso")
+    log_in(tab, base_url, "petugas.kayumanis", "Budi Santoso", timeout=SLOW)
     # Camera and location are offered by the browser only to a secure context: HTTPS with a valid certificate.
     assert tab.evaluate("window.isSecureContext") is True
     _shot(tab, "1-nginx-petugas-home")
     _go(tab, "Kunjungan lapangan", "Kunjungan lapangan")
     tab.get_by_role("button", name="Mulai kunjungan").click()
-    _settle(tab)
+    settle(tab)
     expect(tab.get_by_text("Foto dari ponsel")).to_be_visible(timeout=SLOW)
     with tab.expect_file_chooser() as chooser:
         tab.get_by_test_id("stFileUploaderDropzone").click()
@@ -242,19 +224,19 @@ def _petugas_uploads(tab, base_url: str, photo: Path) -> None:
 def _lurah_submits(tab, base_url: str) -> None:
     from playwright.sync_api import expect
 
-    _log_in(tab, base_url, "lurah.kayumanis", "Hendra Gunawan")
+    log_in(tab, base_url, "lurah.kayumanis", "Hendra Gunawan", timeout=SLOW)
     _go(tab, "Pengajuan", "Pengajuan ke Camat")
     box = tab.get_by_role("combobox", name="Periode", exact=True)
     box.click()
     if box.get_attribute("aria-expanded") != "true":
         box.press("ArrowDown")
     tab.get_by_role("option", name=f"Periode {PERIOD} · tidak diadakan", exact=True).click()
-    _settle(tab)
+    settle(tab)
     expect(tab.get_by_text("Semua syarat terpenuhi.")).to_be_visible(timeout=SLOW)
     tab.get_by_text("Saya, Lurah, mengajukan usulan ini dan bertanggung jawab atas kebenarannya").click()
-    _settle(tab)
+    settle(tab)
     tab.get_by_role("button", name="Ajukan ke Camat").click()
-    _settle(tab)
+    settle(tab)
     expect(tab.get_by_text(re.compile(r"^Status: Diajukan ke Camat · revisi 1"))).to_be_visible(timeout=SLOW)
     _shot(tab, "3-nginx-lurah-submitted")
 
@@ -262,18 +244,18 @@ def _lurah_submits(tab, base_url: str) -> None:
 def _camat_sees_batch(tab, base_url: str) -> None:
     from playwright.sync_api import expect
 
-    _log_in(tab, base_url, "camat.matraman", "Ratna Sari Dewi")
+    log_in(tab, base_url, "camat.matraman", "Ratna Sari Dewi", timeout=SLOW)
     _go(tab, "Tinjau pengajuan", "Tinjau pengajuan kelurahan")
     period = tab.get_by_label("Periode (YYYY-MM, kosongkan untuk semua)", exact=True)
     period.fill(PERIOD)
     period.press("Enter")
-    _settle(tab)
+    settle(tab)
     grid = tab.get_by_test_id("stDataFrame").filter(visible=True).first
     expect(grid.locator("tr[aria-rowindex='2']")).to_contain_text("Kayu Manis", timeout=SLOW)
     expect(grid.locator("tr[aria-rowindex='2']")).to_contain_text("Diajukan ke Camat", timeout=SLOW)
     box = grid.bounding_box()
     tab.mouse.click(box["x"] + 18, box["y"] + 35 + 35 / 2)  # the row's selection cell (rows of 35 px)
-    _settle(tab)
+    settle(tab)
     heading = tab.get_by_role("heading", name=f"Kel. Kayu Manis · periode {PERIOD} · Diajukan ke Camat")
     expect(heading).to_be_visible(timeout=SLOW)
     _shot(tab, "4-replica-camat-batch")
@@ -293,13 +275,13 @@ def _expect_picture(tab) -> None:
 def _petugas_sees_photo(tab, base_url: str, family: str) -> None:
     from playwright.sync_api import expect
 
-    _log_in(tab, base_url, "petugas.kayumanis", "Budi Santoso")
+    log_in(tab, base_url, "petugas.kayumanis", "Budi Santoso", timeout=SLOW)
     _go(tab, "Kunjungan lapangan", "Kunjungan lapangan")
     box = tab.get_by_role("combobox", name="Keluarga", exact=True)
     box.click()
     tab.keyboard.type(family)  # the list is long and drawn only in part: narrow it to the family first
     tab.get_by_role("option", name=re.compile(f"^{re.escape(family)} · ")).click()
-    _settle(tab)
+    settle(tab)
     expect(tab.get_by_text("gps_missing")).to_be_visible(timeout=SLOW)
     _expect_picture(tab)
     _shot(tab, "5-replica-petugas-photo")

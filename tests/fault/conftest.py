@@ -314,14 +314,3 @@ def browser(playwright_driver):
         chromium.close()
 
 
-def log_in(tab, base_url: str, username: str, greeting: str) -> None:
-    from playwright.sync_api import expect
-
-    from tests.browser.conftest import wait_idle
-
-    tab.goto(base_url)
-    wait_idle(tab)
-    tab.get_by_label("Nama pengguna").fill(username)
-    tab.get_by_label("Kata sandi").fill(PASSWORD)
-    tab.get_by_role("button", name="Masuk").click()
-    expect(tab.get_by_role("heading", name=greeting)).to_be_visible()

@@ -7,7 +7,8 @@ import hashlib
 
 import pytest
 
-from tests.fault.conftest import ARTIFACTS, free_port, kill, log_in, start_app, sweep_orphans, wait_for_marker
+from tests.browser.conftest import log_in
+from tests.fault.conftest import ARTIFACTS, free_port, kill, start_app, sweep_orphans, wait_for_marker
 from tests.unit.photo_factory import house_scene, jpeg_bytes
 
 pytestmark = pytest.mark.browser
@@ -59,7 +60,7 @@ def test_server_killed_during_a_photo_upload(sqlite_installation, browser, tmp_p
     tab.set_default_timeout(30_000)
     try:
         try:
-            log_in(tab, base_url, "petugas.kayumanis", "Selamat datang, Budi Santoso")
+            log_in(tab, base_url, "petugas.kayumanis", "Budi Santoso")
             open_visit(tab)
             expect(tab.get_by_text("Belum ada foto.")).to_be_visible()
             before = inst.counts()  # after the login (itself audited), just before the upload
@@ -80,7 +81,7 @@ def test_server_killed_during_a_photo_upload(sqlite_installation, browser, tmp_p
 
         server = start_app(inst, port, log_name="streamlit-restart.log")
         try:
-            log_in(tab, base_url, "petugas.kayumanis", "Selamat datang, Budi Santoso")
+            log_in(tab, base_url, "petugas.kayumanis", "Budi Santoso")
             open_visit(tab)
             expect(tab.get_by_text("Belum ada foto.")).to_be_visible()
             expect(tab.get_by_text("Foto wajib belum ada: Tampak depan, Tampak dalam.")).to_be_visible()

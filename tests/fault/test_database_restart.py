@@ -15,8 +15,9 @@ from typing import Iterator
 
 import pytest
 
+from tests.browser.conftest import log_in
 from tests.fault.conftest import (
-    ARTIFACTS, KEL, PROJECT_ROOT, Installation, _installation, free_port, kill, log_in, run_to_fault, start_app,
+    ARTIFACTS, KEL, PROJECT_ROOT, Installation, _installation, free_port, kill, run_to_fault, start_app,
 )
 
 CONNECTION_LOST = "Sambungan ke basis data terputus"
@@ -84,7 +85,7 @@ def test_app_survives_a_database_restart(restartable, cluster, browser):
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     try:
-        log_in(tab, f"http://127.0.0.1:{port}", "lurah.kayumanis", "Selamat datang, Hendra Gunawan")
+        log_in(tab, f"http://127.0.0.1:{port}", "lurah.kayumanis", "Hendra Gunawan")
 
         pg_ctl(cluster, "restart", "-m", "fast")
         tab.get_by_role("link", name="Cari keluarga").click()
