@@ -6,10 +6,12 @@ Timestamps are stored as timezone-aware UTC (see ``UTCDateTime``).
 
 from __future__ import annotations
 
+import os
 import uuid as uuid_lib
 from datetime import date, datetime, timezone
 from typing import Optional
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -45,6 +47,17 @@ class UTCDateTime(TypeDecorator):
 
 def new_uuid() -> str:
     return str(uuid_lib.uuid4())
+
+
+def new_uuids(n: int) -> list[str]:
+    """``n`` random (version 4) UUIDs at once, for bulk inserts: ``uuid4()`` row by row costs ~7 µs each here,
+    0.2 s of a 30,000-family import. Same randomness source (``os.urandom``), same text form."""
+    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    hexed = raw.tobytes().hex()
+    return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+            for h in (hexed[i:i + 32] for i in range(0, 32 * n, 32))]
 
 
 def _created_at():

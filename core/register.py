@@ -24,7 +24,7 @@ from core import audit, bulk_insert, dtsen_file, filestore, screening, wilayah
 from core.access import Action, Actor, Role, require
 from core.errors import AccessDenied, InvalidInput
 from core.faultpoint import faultpoint
-from core.models import Family, Flag, Person, RegisterChange, RegisterImport, new_uuid
+from core.models import Family, Flag, Person, RegisterChange, RegisterImport, new_uuid, new_uuids
 from core.register_check import check
 from core.timefmt import utcnow
 
@@ -249,7 +249,7 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
         fresh = families.loc[new_kk] if len(new_kk) < len(families) else families
         n = len(fresh)
         bulk_insert.insert_columns(conn, Family.__table__, {
-            "uuid": [new_uuid() for _ in range(n)], "kelurahan_kode": [kelurahan_kode] * n,
+            "uuid": new_uuids(n), "kelurahan_kode": [kelurahan_kode] * n,
             "no_kk": fresh.index.tolist(), "id_dtsen": fresh["id_dtsen"].tolist(),
             "desil": [None if pd.isna(d) else int(d) for d in fresh["desil"].astype(object).tolist()],
             "alamat": fresh["alamat"].tolist(), "rt": fresh["rt"].tolist(), "rw": fresh["rw"].tolist(),

@@ -8,6 +8,7 @@ in the tables), re-import counts and history, the file store and audit trail, sc
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
@@ -164,6 +165,35 @@ def test_xlsx_row_numbers_after_a_blank_row(engine, operator):
     result = do_import(engine, buffer.getvalue(), operator, filename="dtsen.xlsx")
     # frame row 4 is the 5th data row: rows 2, 3, (blank 4), 5, 6, 7
     assert problems_of(result, "desil_invalid")["row"].tolist() == [7]
+
+
+def test_xlsx_date_number_and_blank_cells_as_excel_saves_them(engine, operator):
+    """Guards the cell rules of the XLSX reader: a real Excel date cell is the birth date, a number cell in Desil
+    and RT is the number written in it, padded spaces and an empty optional cell are nothing."""
+    frame = extract(3)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(frame.columns))
+    columns = list(frame.columns)
+    for values in frame.itertuples(index=False):
+        row = list(values)
+        day, month, year = (int(part) for part in row[columns.index("Tanggal Lahir")].split("/"))
+        row[columns.index("Tanggal Lahir")] = datetime.date(year, month, day)  # a date cell, not text
+        row[columns.index("Desil")] = int(row[columns.index("Desil")])
+        row[columns.index("Nama")] = "  " + row[columns.index("Nama")] + " "
+        row[columns.index("Pekerjaan")] = None
+        ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    result = do_import(engine, buffer.getvalue(), operator, filename="dtsen.xlsx")
+    assert result.imported, result.problems
+    people = {p.nik: p for p in fetch(engine, select(Person))}
+    for values in frame.itertuples(index=False):
+        person = people[values.NIK]
+        assert person.tanggal_lahir.strftime("%d/%m/%Y") == values[columns.index("Tanggal Lahir")]
+        assert person.nama == values.Nama and person.pekerjaan == ""
+    desil = {f.no_kk: f.desil for f in fetch(engine, select(Family))}
+    assert desil == {kk: int(d) for kk, d in zip(frame["No KK"], frame["Desil"])}
 
 
 def test_csv_row_numbers_after_a_blank_line(engine, operator):
