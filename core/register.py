@@ -274,8 +274,8 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
 
     faultpoint("dtsen.rows_flushed")  # part of the rows written inside the transaction (tests/fault)
     progress(0.8, "Memperbarui keluarga yang berubah…")
-    for kk in changed_kk:
-        _update_family(existing[kk][0], families.loc[kk], people[people["no_kk"] == kk], record, session, now)
+    if changed_kk:
+        _update_families([existing[kk][0] for kk in changed_kk], changed_kk, families, people, record, conn, now)
 
     if absent_kk:
         absent_ids = [existing[kk][0] for kk in absent_kk]
@@ -294,45 +294,119 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
     return {"new": len(new_kk), "changed": len(changed_kk), "absent": len(absent_kk), "unchanged": len(unchanged)}
 
 
-def family_snapshot(family: Family, members: list[Person]) -> dict:
+_PERSON_COLUMNS = ("id", "family_id", "nik", "nama", "jenis_kelamin", "tanggal_lahir", "hubungan", "pekerjaan",
+                   "status")
+_UPDATED_FIELDS = ("nama", "jenis_kelamin", "tanggal_lahir", "hubungan", "pekerjaan")  # nama first
+_CHUNK = 5000
+
+
+def _update_families(family_ids: list[int], kks: list[str], families: pd.DataFrame, people: pd.DataFrame,
+                     record: RegisterImport, conn: sa.Connection, now) -> None:
+    """Families whose content changed (or that come back from ``absen``): their fields, their members (updated by
+    NIK, new ones added, missing ones marked ``absen``) and one history row each with the before and after
+    snapshots — in a few statements for all of them: a round trip per family took minutes when a newer extract
+    moved the desil of every family."""
+    before_family, current = _current_rows(conn, family_ids)
+    incoming: dict[str, list] = {kk: [] for kk in kks}
+    mine = people[people["no_kk"].isin(incoming)]
+    for member in zip(*(mine[c].tolist() for c in ("no_kk", *PERSON_FIELDS))):
+        incoming[member[0]].append(dict(zip(PERSON_FIELDS, member[1:])))
+    rows = families.loc[kks]
+    updated = zip(rows["id_dtsen"].tolist(), rows["alamat"].tolist(), rows["rt"].tolist(), rows["rw"].tolist(),
+                  [None if pd.isna(d) else int(d) for d in rows["desil"].astype(object).tolist()],
+                  rows["content_hash"].tolist())
+    changes = _Changes()
+    for family_id, kk, (id_dtsen, alamat, rt, rw, desil, content_hash) in zip(family_ids, kks, updated):
+        old, members = before_family[family_id], current[family_id]
+        before = _snapshot(old, members)
+        fields = {"id_dtsen": id_dtsen, "alamat": alamat, "rt": rt, "rw": rw, "desil": desil}
+        changes.families.append({"b_id": family_id, **fields, "content_hash": content_hash})
+        changes.members(family_id, members, incoming[kk])
+        changes.history.append((family_id, "kembali" if old["status"] != "aktif" else "berubah",
+                                json.dumps(before, ensure_ascii=False, default=str),
+                                json.dumps(_snapshot({**fields, "status": "aktif"}, members), ensure_ascii=False,
+                                           default=str)))
+    changes.write(conn, record, now)
+
+
+def _current_rows(conn: sa.Connection, family_ids: list[int]) -> tuple[dict[int, dict], dict[int, list[dict]]]:
+    """The families' stored fields and their members (all statuses), as plain dicts."""
+    person_table, family_table = Person.__table__, Family.__table__
+    families: dict[int, dict] = {}
+    members: dict[int, list[dict]] = {fid: [] for fid in family_ids}
+    for start in range(0, len(family_ids), _CHUNK):
+        chunk = family_ids[start:start + _CHUNK]
+        stored = sa.select(family_table.c.id, family_table.c.status, *[family_table.c[f] for f in FAMILY_FIELDS])
+        for row in conn.execute(stored.where(family_table.c.id.in_(chunk))).mappings().all():
+            families[row["id"]] = dict(row)
+        stored = sa.select(*[person_table.c[c] for c in _PERSON_COLUMNS]).order_by(person_table.c.id)
+        for row in conn.execute(stored.where(person_table.c.family_id.in_(chunk))).mappings().all():
+            members[row["family_id"]].append(dict(row))
+    return families, members
+
+
+@dataclass
+class _Changes:
+    """What a re-import writes for its changed families, gathered first and then written in bulk."""
+
+    families: list[dict] = field(default_factory=list)
+    persons: list[dict] = field(default_factory=list)  # members whose data changed, name unchanged
+    renamed: list[dict] = field(default_factory=list)  # members whose name changed
+    absent: list[int] = field(default_factory=list)
+    added: dict[str, list] = field(default_factory=lambda: {c: [] for c in _PERSON_COLUMNS[1:]})
+    history: list[tuple] = field(default_factory=list)
+
+    def members(self, family_id: int, members: list[dict], incoming: list[dict]) -> None:
+        """Match the extract's members to the stored ones by NIK; ``members`` becomes the family after import."""
+        by_nik = {m["nik"]: m for m in members}
+        seen = set()
+        for member in incoming:
+            seen.add(member["nik"])
+            person = by_nik.get(member["nik"])
+            if person is None:
+                person = {"family_id": family_id, **member, "status": "aktif"}
+                members.append(person)
+                for column, values in self.added.items():
+                    values.append(person[column])
+            elif any(person[f] != member[f] for f in _UPDATED_FIELDS) or person["status"] != "aktif":
+                # Only members that differ are written, and the name only when it changed: the FTS5 trigger
+                # re-indexes a name whenever ``nama`` is in the SET list, even with the same value.
+                renamed = person["nama"] != member["nama"]
+                person.update(member, status="aktif")
+                fields = _UPDATED_FIELDS if renamed else _UPDATED_FIELDS[1:]
+                (self.renamed if renamed else self.persons).append(
+                    {"b_id": person["id"], **{f: member[f] for f in fields}})
+        for person in members:
+            if person["nik"] not in seen and person["status"] != "absen":
+                person["status"] = "absen"
+                self.absent.append(person["id"])
+
+    def write(self, conn: sa.Connection, record: RegisterImport, now) -> None:
+        person_table, family_table = Person.__table__, Family.__table__
+        conn.execute(sa.update(family_table).where(family_table.c.id == sa.bindparam("b_id")).values(
+            status="aktif", last_import_id=record.id, updated_at=now), self.families)
+        for updates in (self.persons, self.renamed):
+            if updates:
+                conn.execute(sa.update(person_table).where(person_table.c.id == sa.bindparam("b_id")).values(
+                    status="aktif"), updates)
+        for start in range(0, len(self.absent), _CHUNK):
+            conn.execute(sa.update(person_table).where(person_table.c.id.in_(self.absent[start:start + _CHUNK]))
+                         .values(status="absen"))
+        if self.added["family_id"]:
+            _insert_persons(conn, self.added)
+        bulk_insert.insert_columns(conn, RegisterChange.__table__, {
+            "import_id": [record.id] * len(self.history), "family_id": [h[0] for h in self.history],
+            "change": [h[1] for h in self.history], "before": [h[2] for h in self.history],
+            "after": [h[3] for h in self.history]})
+
+
+def _snapshot(family: dict, members: list[dict]) -> dict:
+    """``family_snapshot`` of plain rows (the history's before/after form)."""
     return {
-        **{f: getattr(family, f) for f in FAMILY_FIELDS}, "status": family.status,
-        "anggota": [{f: (str(getattr(m, f)) if getattr(m, f) is not None else None) for f in PERSON_FIELDS}
-                    | {"status": m.status} for m in sorted(members, key=lambda m: m.nik)],
+        **{f: family[f] for f in FAMILY_FIELDS}, "status": family["status"],
+        "anggota": [{f: (str(m[f]) if m[f] is not None else None) for f in PERSON_FIELDS} | {"status": m["status"]}
+                    for m in sorted(members, key=lambda m: m["nik"])],
     }
-
-
-def _update_family(family_id: int, values: pd.Series, members: pd.DataFrame, record: RegisterImport,
-                   session: Session, now) -> None:
-    family = session.get(Family, family_id)
-    current = list(session.exec(select(Person).where(Person.family_id == family_id)).all())
-    before = family_snapshot(family, current)
-    was_absent = family.status != "aktif"
-    for f in ("id_dtsen", "alamat", "rt", "rw"):
-        setattr(family, f, values[f])
-    family.desil = None if pd.isna(values["desil"]) else int(values["desil"])
-    family.status = "aktif"
-    family.content_hash = values["content_hash"]
-    family.last_import_id = record.id
-    family.updated_at = now
-    by_nik = {p.nik: p for p in current}
-    seen = set()
-    for m in members.itertuples(index=False):
-        seen.add(m.nik)
-        person = by_nik.get(m.nik) or Person(family_id=family_id, nik=m.nik, nama=m.nama)
-        person.nama, person.jenis_kelamin, person.tanggal_lahir = m.nama, m.jenis_kelamin, m.tanggal_lahir
-        person.hubungan, person.pekerjaan, person.status = m.hubungan, m.pekerjaan, "aktif"
-        session.add(person)
-    for person in current:
-        if person.nik not in seen:
-            person.status = "absen"
-            session.add(person)
-    session.add(family)
-    session.flush()
-    after = family_snapshot(family, list(session.exec(select(Person).where(Person.family_id == family_id)).all()))
-    session.add(RegisterChange(import_id=record.id, family_id=family_id, change="kembali" if was_absent else "berubah",
-                               before=json.dumps(before, ensure_ascii=False, default=str),
-                               after=json.dumps(after, ensure_ascii=False, default=str)))
 
 
 def _record_flags(problems: pd.DataFrame, rows: pd.DataFrame, waive: dict[str, str], kelurahan_kode: str,

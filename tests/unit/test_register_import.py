@@ -24,6 +24,7 @@ from core import db, dtsen_file, filestore, flags, register
 from core.demo_register import generate, nik_for, to_csv, to_xlsx
 from core.errors import AccessDenied, InvalidInput
 from core.models import AuditEntry, Family, Flag, Person, RegisterChange, RegisterImport, StoredFile
+from core.register_search import RegisterQuery, search
 
 KEL = "31.75.01.1003"  # Kayu Manis
 OTHER = "31.75.01.1004"  # Palmeriam
@@ -469,6 +470,54 @@ def test_reimport_counts_and_history(engine, operator):
     back = fetch(engine, select(RegisterChange).where(RegisterChange.family_id == families[gone[0]].id)
                  .order_by(RegisterChange.id))
     assert [c.change for c in back] == ["baru", "absen", "kembali"]
+
+
+def test_reimport_updates_members_by_nik_and_keeps_both_snapshots(engine, operator):
+    """Guards the member side of a re-import: a renamed member is found by the new name (and no longer by the
+    old), a new member is added, a missing member stays as 'absen', a family's new desil is stored, and each
+    changed family's history holds what it was and what it became."""
+    first = extract(6, seed=41)
+    assert do_import(engine, to_csv(first), operator).imported
+    kks = list(dict.fromkeys(first["No KK"]))
+    members = first.index[first["No KK"] == kks[0]]
+    assert len(members) >= 2
+    renamed, leaving = members[0], members[-1]
+    old_name, left_nik = first.at[renamed, "Nama"], first.at[leaving, "NIK"]
+    newcomer = first.loc[[members[0]]].copy()
+    newcomer["NIK"] = nik_for(newcomer.at[members[0], "NIK"][:6], datetime.date(2026, 3, 5), True, 7777)
+    newcomer["Nama"], newcomer["Hubungan Keluarga"], newcomer["Tanggal Lahir"] = "ZULAIKHA BAYI", "ANAK", "05/03/2026"
+    second = pd.concat([first.drop(index=leaving), newcomer], ignore_index=True)
+    second.loc[second["NIK"] == first.at[renamed, "NIK"], "Nama"] = "QOMARIAH WIDYASTUTI"
+    new_desil = 10 if int(first.loc[first["No KK"] == kks[1], "Desil"].iloc[0]) != 10 else 9
+    second.loc[second["No KK"] == kks[1], "Desil"] = str(new_desil)
+
+    result = do_import(engine, to_csv(second), operator)
+    assert {k: result.counts[k] for k in ("new", "changed", "unchanged", "absent")} == \
+        {"new": 0, "changed": 2, "unchanged": 4, "absent": 0}
+    families = {f.no_kk: f for f in fetch(engine, select(Family))}
+    assert families[kks[1]].desil == new_desil
+    people = {p.nik: p for p in fetch(engine, select(Person).where(Person.family_id == families[kks[0]].id))}
+    assert set(people) == set(first.loc[members, "NIK"]) | set(newcomer["NIK"])
+    assert people[left_nik].status == "absen"
+    assert people[newcomer["NIK"].iloc[0]].tanggal_lahir == datetime.date(2026, 3, 5)
+    assert {p.status for nik, p in people.items() if nik != left_nik} == {"aktif"}
+    with db.session_scope(engine) as session:
+        found = search(RegisterQuery(text="omariah widya"), actor=operator, session=session)
+        assert [r["nama"] for r in found] == ["QOMARIAH WIDYASTUTI"]
+        assert not [r for r in search(RegisterQuery(text=old_name), actor=operator, session=session)
+                    if r["family_id"] == families[kks[0]].id and r["nama"] == old_name]
+    history = {c.family_id: c for c in fetch(engine, select(RegisterChange).where(RegisterChange.change == "berubah"))}
+    assert set(history) == {families[kks[0]].id, families[kks[1]].id}
+    before, after = json.loads(history[families[kks[0]].id].before), json.loads(history[families[kks[0]].id].after)
+    assert [m["nik"] for m in before["anggota"]] == sorted(first.loc[members, "NIK"])
+    assert [m["nik"] for m in after["anggota"]] == sorted(set(first.loc[members, "NIK"]) | set(newcomer["NIK"]))
+    by_nik = {m["nik"]: m for m in after["anggota"]}
+    assert by_nik[left_nik]["status"] == "absen" and by_nik[newcomer["NIK"].iloc[0]]["tanggal_lahir"] == "2026-03-05"
+    assert {m["nama"] for m in before["anggota"]} >= {old_name} and "QOMARIAH WIDYASTUTI" not in \
+        {m["nama"] for m in before["anggota"]}
+    desil_change = json.loads(history[families[kks[1]].id].before), json.loads(history[families[kks[1]].id].after)
+    assert (desil_change[0]["desil"], desil_change[1]["desil"]) == (int(first.loc[first["No KK"] == kks[1],
+                                                                                     "Desil"].iloc[0]), new_desil)
 
 
 def test_reimporting_the_same_file_changes_nothing(engine, operator):
