@@ -21,7 +21,9 @@ if actor.role != Role.PETUGAS:
 if not mine:
     st.info("Belum ada keluarga yang ditugaskan kepada Anda.")
     st.stop()
-labels = {a["id"]: f"{a['kepala']} · KK {mask_nik(a['no_kk'])} · RT {a['rt']}/RW {a['rw']} · {a['status']}"
+PROGRESS = {"draft": "kunjungan berjalan", "selesai": "selesai", None: "belum dikunjungi"}
+labels = {a["id"]: f"{a['kepala']} · KK {mask_nik(a['no_kk'])} · RT {a['rt']}/RW {a['rw']} · "
+                   f"{PROGRESS.get(a['visit_status'], a['visit_status'])}"
                    + (" · terkunci (sudah diajukan)" if a["terkunci"] else "") for a in mine}
 # Start with the next family still to visit (not one whose batch has already left the kelurahan).
 first_open = next((i for i, x in enumerate(mine) if x["visit_id"] is None and not x["terkunci"]), 0)
