@@ -26,7 +26,7 @@ from core.errors import AccessDenied, InvalidInput
 from core.faultpoint import faultpoint
 from core.models import Family, Flag, Person, RegisterChange, RegisterImport, new_uuid, new_uuids
 from core.register_check import check
-from core.timefmt import utcnow
+from core.timefmt import angka, utcnow
 
 Progress = Callable[[float, str], None]
 FAMILY_FIELDS = ("id_dtsen", "desil", "alamat", "rt", "rw")
@@ -275,7 +275,8 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
     faultpoint("dtsen.rows_flushed")  # part of the rows written inside the transaction (tests/fault)
     progress(0.8, "Memperbarui keluarga yang berubah…")
     if changed_kk:
-        _update_families([existing[kk][0] for kk in changed_kk], changed_kk, families, people, record, conn, now)
+        _update_families([existing[kk][0] for kk in changed_kk], changed_kk, families, people, record, conn, now,
+                         progress)
 
     if absent_kk:
         absent_ids = [existing[kk][0] for kk in absent_kk]
@@ -298,10 +299,11 @@ _PERSON_COLUMNS = ("id", "family_id", "nik", "nama", "jenis_kelamin", "tanggal_l
                    "status")
 _UPDATED_FIELDS = ("nama", "jenis_kelamin", "tanggal_lahir", "hubungan", "pekerjaan")  # nama first
 _CHUNK = 5000
+_PROGRESS_EVERY = 2000  # changed families between two progress messages
 
 
 def _update_families(family_ids: list[int], kks: list[str], families: pd.DataFrame, people: pd.DataFrame,
-                     record: RegisterImport, conn: sa.Connection, now) -> None:
+                     record: RegisterImport, conn: sa.Connection, now, progress: Progress) -> None:
     """Families whose content changed (or that come back from ``absen``): their fields, their members (updated by
     NIK, new ones added, missing ones marked ``absen``) and one history row each with the before and after
     snapshots — in a few statements for all of them: a round trip per family took minutes when a newer extract
@@ -316,7 +318,12 @@ def _update_families(family_ids: list[int], kks: list[str], families: pd.DataFra
                   [None if pd.isna(d) else int(d) for d in rows["desil"].astype(object).tolist()],
                   rows["content_hash"].tolist())
     changes = _Changes()
-    for family_id, kk, (id_dtsen, alamat, rt, rw, desil, content_hash) in zip(family_ids, kks, updated):
+    total = len(family_ids)
+    for done, (family_id, kk, (id_dtsen, alamat, rt, rw, desil, content_hash)) in enumerate(
+            zip(family_ids, kks, updated)):
+        if done % _PROGRESS_EVERY == 0 and total > _PROGRESS_EVERY:  # when every family changed: seconds
+            progress(0.8 + 0.08 * done / total,
+                     f"Memperbarui keluarga yang berubah… {angka(done)} dari {angka(total)}")
         old, members = before_family[family_id], current[family_id]
         before = _snapshot(old, members)
         fields = {"id_dtsen": id_dtsen, "alamat": alamat, "rt": rt, "rw": rw, "desil": desil}

@@ -520,6 +520,22 @@ def test_reimport_updates_members_by_nik_and_keeps_both_snapshots(engine, operat
                                                                                      "Desil"].iloc[0]), new_desil)
 
 
+def test_reimport_with_many_changes_reports_progress_in_order(engine, operator, monkeypatch):
+    """Guards the progress bar of a long re-import: the changed families are counted as they are updated, in
+    Indonesian, and the bar never goes back."""
+    monkeypatch.setattr(register, "_PROGRESS_EVERY", 2)
+    first = extract(6, seed=43)
+    assert do_import(engine, to_csv(first), operator).imported
+    moved = first.assign(Desil=(first["Desil"].astype(int) % 10 + 1).astype(str))
+    seen = []
+    result = do_import(engine, to_csv(moved), operator, progress=lambda f, text: seen.append((f, text)))
+    assert result.counts["changed"] == 6
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    counted = [text for _, text in seen if text.startswith("Memperbarui keluarga yang berubah… ")]
+    assert counted == [f"Memperbarui keluarga yang berubah… {n} dari 6" for n in (0, 2, 4)]
+
+
 def test_reimporting_the_same_file_changes_nothing(engine, operator):
     """Guards the content hash: the same extract twice is all 'unchanged', with no new history rows."""
     data = to_csv(extract(6))
