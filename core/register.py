@@ -408,7 +408,8 @@ class _Changes:
 
 
 def _snapshot(family: dict, members: list[dict]) -> dict:
-    """``family_snapshot`` of plain rows (the history's before/after form)."""
+    """A family as the register history keeps it (before and after a change): its fields and status, and its
+    members sorted by NIK with their values as text."""
     return {
         **{f: family[f] for f in FAMILY_FIELDS}, "status": family["status"],
         "anggota": [{f: (str(m[f]) if m[f] is not None else None) for f in PERSON_FIELDS} | {"status": m["status"]}
