@@ -346,7 +346,9 @@ def _current_rows(conn: sa.Connection, family_ids: list[int]) -> tuple[dict[int,
         stored = sa.select(family_table.c.id, family_table.c.status, *[family_table.c[f] for f in FAMILY_FIELDS])
         for row in conn.execute(stored.where(family_table.c.id.in_(chunk))).mappings().all():
             families[row["id"]] = dict(row)
-        stored = sa.select(*[person_table.c[c] for c in _PERSON_COLUMNS]).order_by(person_table.c.id)
+        # No ORDER BY: with one, SQLite walked the whole person table in id order instead of using the family_id
+        # index (4.8 s instead of 1.6 s for 30,300 families).
+        stored = sa.select(*[person_table.c[c] for c in _PERSON_COLUMNS])
         for row in conn.execute(stored.where(person_table.c.family_id.in_(chunk))).mappings().all():
             members[row["family_id"]].append(dict(row))
     return families, members
