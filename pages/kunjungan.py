@@ -21,15 +21,19 @@ if actor.role != Role.PETUGAS:
 if not mine:
     st.info("Belum ada keluarga yang ditugaskan kepada Anda.")
     st.stop()
-PROGRESS = {"draft": "kunjungan berjalan", "selesai": "selesai", None: "belum dikunjungi"}
-labels = {a["id"]: f"{a['kepala']} · KK {mask_nik(a['no_kk'])} · RT {a['rt']}/RW {a['rw']} · "
-                   f"{PROGRESS.get(a['visit_status'], a['visit_status'])}"
+# How far each visit has come is said beside the list, not in it: Streamlit keeps a selectbox's choice by its
+# label text, so a label that changes when the visit starts made the screen jump to another family.
+PROGRESS = {None: "belum dikunjungi", "draft": "kunjungan berjalan", "selesai": "selesai"}
+counts = {text: sum(PROGRESS.get(a["visit_status"]) == text for a in mine) for text in PROGRESS.values()}
+st.caption(f"{len(mine)} keluarga ditugaskan: " + ", ".join(f"{n} {text}" for text, n in counts.items() if n) + ".")
+labels = {a["id"]: f"{a['kepala']} · KK {mask_nik(a['no_kk'])} · RT {a['rt']}/RW {a['rw']}"
                    + (" · terkunci (sudah diajukan)" if a["terkunci"] else "") for a in mine}
 # Start with the next family still to visit (not one whose batch has already left the kelurahan).
 first_open = next((i for i, x in enumerate(mine) if x["visit_id"] is None and not x["terkunci"]), 0)
 assignment_id = st.selectbox("Keluarga", list(labels), format_func=labels.get, key="visit_assignment",
                              index=first_open)
 a = next(x for x in mine if x["id"] == assignment_id)
+st.caption(f"Status kunjungan keluarga ini: **{PROGRESS.get(a['visit_status'], a['visit_status'])}**")
 if a["terkunci"] and a["visit_id"] is None:
     st.info("Usulan keluarga ini sudah diajukan ke Camat: kunjungan tidak dapat dimulai lagi kecuali pengajuan "
             "dikembalikan dan dibuka revisi.")

@@ -1,6 +1,7 @@
-"""Kunjungan lapangan (AppTest): the officer's list of assigned families says how far each visit has come —
-not yet visited, visit under way, finished — and never the bare assignment status ("ditugaskan") for a family
-whose visit has already started."""
+"""Kunjungan lapangan (AppTest): the screen says how far the officer's visits have come — not yet visited, visit
+under way, finished — for the whole list and for the chosen family, and never the bare assignment status
+("ditugaskan") for a family whose visit has already started. (That the choice survives the start of a visit is
+guarded in the browser: AppTest keeps a selectbox's value across label changes, a browser does not.)"""
 
 from __future__ import annotations
 
@@ -43,6 +44,13 @@ def test_visit_list_names_the_progress_of_each_family(sqlite_only, make_account,
     at.switch_page("pages/kunjungan.py").run()
     assert not at.exception, at.exception
     assert titles(at) == ["Kunjungan lapangan"]
-    options = at.selectbox(key="visit_assignment").options
-    assert [o.rsplit(" · ", 1)[1] for o in options] == ["belum dikunjungi", "kunjungan berjalan", "selesai"]
-    assert not any("ditugaskan" in o for o in options)
+    captions = [c.value for c in at.caption]
+    assert "3 keluarga ditugaskan: 1 belum dikunjungi, 1 kunjungan berjalan, 1 selesai." in captions
+    assert "Status kunjungan keluarga ini: **belum dikunjungi**" in captions  # opens on the family to visit
+    box = at.selectbox(key="visit_assignment")
+    assert box.value == by_family[family_ids[0]]
+    assert not any("ditugaskan" in o for o in box.options)
+    for family_id, progress in ((family_ids[1], "kunjungan berjalan"), (family_ids[2], "selesai")):
+        at.selectbox(key="visit_assignment").select(by_family[family_id]).run()
+        assert not at.exception, at.exception
+        assert f"Status kunjungan keluarga ini: **{progress}**" in [c.value for c in at.caption]

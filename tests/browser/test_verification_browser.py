@@ -24,9 +24,9 @@ def _assign_one_family(data_dir) -> None:
 
 
 def test_petugas_uploads_photos_and_sees_their_flags(browser, tmp_path):
-    """Guards the officer's path end to end: only the assigned family is offered, photos upload from the file
-    chooser, the GPS of a tagged photo is shown (south latitude), a photo without GPS is flagged gps_missing,
-    and the missing 'tampak dalam' is named."""
+    """Guards the officer's path end to end: the assigned family is offered first and stays chosen once its
+    visit starts, photos upload from the file chooser, the GPS of a tagged photo is shown (south latitude), a
+    photo without GPS is flagged gps_missing, and the missing 'tampak dalam' is named."""
     from playwright.sync_api import expect
 
     (tmp_path / "upload").mkdir()
@@ -48,8 +48,14 @@ def test_petugas_uploads_photos_and_sees_their_flags(browser, tmp_path):
             expect(tab.get_by_role("heading", name="Selamat datang, Budi Santoso")).to_be_visible()
             tab.get_by_role("link", name="Kunjungan lapangan").click()
             expect(tab.get_by_role("heading", name="Kunjungan lapangan")).to_be_visible()
+            family = tab.get_by_role("combobox", name="Keluarga")
+            assigned = family.input_value()
+            expect(tab.get_by_text("Status kunjungan keluarga ini: belum dikunjungi")).to_be_visible()
             tab.get_by_role("button", name="Mulai kunjungan").click()
             expect(tab.get_by_text("Foto dari ponsel")).to_be_visible()
+            # Still the assigned family, now under way (a label that changed once made the screen jump to another).
+            expect(tab.get_by_text("Status kunjungan keluarga ini: kunjungan berjalan")).to_be_visible()
+            expect(family).to_have_value(assigned)
             wait_idle(tab)
             with tab.expect_file_chooser() as chooser:
                 tab.get_by_test_id("stFileUploaderDropzone").click()
