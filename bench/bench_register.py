@@ -43,9 +43,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bench.common import p95, report, sample_seconds, scratch_engine
-from core import accounts, db, demo_register, filestore, register
+from core import accounts, bulk_insert, db, demo_register, filestore, register
 from core.access import SYSTEM_ACTOR
-from core.models import Family, Person, RegisterImport, Wilayah, new_uuid
+from core.models import Family, Person, RegisterChange, RegisterImport, Wilayah, new_uuid
 from core.register_search import RegisterQuery, search
 from core.timefmt import utcnow
 
@@ -199,29 +199,14 @@ def _plain_insert(engine, kelurahan_kode: str, families: list[tuple], persons: l
 
 def _write_floor(engine, kelurahan_kode: str, families: list[tuple], persons: list[tuple]) -> None:
     """The writes no import can avoid, with nothing read, checked or converted: the families and their ids, the
-    persons with the name index filled in bulk as the import fills it (SQLite: the row trigger off and one
-    ``INSERT … SELECT`` into FTS5; PostgreSQL: COPY, pg_trgm kept by the server), one history row per family,
-    the commit. Its persons/s is the most any import of these rows could reach on this machine."""
+    persons with the name index filled in bulk as the import fills it (``register.name_index_filled_in_bulk``),
+    one history row per family (``bulk_insert``, as the import writes them), the commit. Its persons/s is the most
+    any import of these rows could reach on this machine."""
     with engine.begin() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            trigger = conn.exec_driver_sql(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'person_fts_ai'").scalar_one()
-            last_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM person").scalar_one()
-            conn.exec_driver_sql("DROP TRIGGER person_fts_ai")
-        ids = _insert_rows(conn, kelurahan_kode, families, persons, copy=True)
-        if sqlite:
-            conn.exec_driver_sql("INSERT INTO person_fts(rowid, nama) SELECT id, nama FROM person WHERE id > ?",
-                                 (last_id,))
-            conn.exec_driver_sql(trigger)
-        history = [(families[0][10], fid, "baru") for fid in ids.values()]
-        cursor = conn.connection.driver_connection.cursor()
-        if sqlite:
-            cursor.executemany("INSERT INTO registerchange (import_id, family_id, change) VALUES (?, ?, ?)", history)
-        else:
-            with cursor.copy("COPY registerchange (import_id, family_id, change) FROM STDIN") as out:
-                for row in history:
-                    out.write_row(row)
+        with register.name_index_filled_in_bulk(conn):
+            ids = _insert_rows(conn, kelurahan_kode, families, persons, copy=True)
+        bulk_insert.insert_columns(conn, RegisterChange.__table__, {
+            "import_id": [families[0][10]] * len(ids), "family_id": list(ids.values()), "change": ["baru"] * len(ids)})
 
 
 def _person_count(engine) -> int:

@@ -12,8 +12,9 @@ import hashlib
 import json
 import operator
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from core.timefmt import angka, utcnow
 Progress = Callable[[float, str], None]
 FAMILY_FIELDS = ("id_dtsen", "desil", "alamat", "rt", "rw")
 PERSON_FIELDS = ("nik", "nama", "jenis_kelamin", "tanggal_lahir", "hubungan", "pekerjaan")
+_CHUNK = 5000  # ids per IN (…) list
 
 
 @dataclass
@@ -203,29 +205,41 @@ def _members_text(kks: list[str], texts: list[str]) -> dict[str, str]:
     return joined
 
 
-def _insert_persons(conn: sa.Connection, columns: dict[str, list]) -> None:
-    """Insert new persons; on SQLite the FTS5 name index is filled once for all of them, not row by row.
+@contextmanager
+def name_index_filled_in_bulk(conn: sa.Connection) -> Iterator[None]:
+    """Persons inserted inside this block get their SQLite FTS5 name index entries at the end, all at once.
 
     The row trigger that keeps the index (migration 0002) makes FTS5 flush its pending terms at every statement;
-    for a bulk insert it is dropped inside this transaction and recreated from its own stored text, so a failure
-    anywhere rolls the trigger back with everything else and other connections never see it missing.
+    for a bulk insert it is dropped inside the caller's transaction and recreated from its own stored text, so a
+    failure anywhere rolls the trigger back with everything else and other connections never see it missing.
+    PostgreSQL's pg_trgm index needs nothing of this.
     """
-    if conn.dialect.name != "sqlite":
-        bulk_insert.insert_columns(conn, Person.__table__, columns)
-        return
-    trigger = conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'person_fts_ai'").scalar()
+    trigger = None
+    if conn.dialect.name == "sqlite":
+        trigger = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'person_fts_ai'").scalar()
     if trigger is None:
-        bulk_insert.insert_columns(conn, Person.__table__, columns)
+        yield
         return
     last_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM person").scalar_one()
     conn.exec_driver_sql("DROP TRIGGER person_fts_ai")
     try:
-        bulk_insert.insert_columns(conn, Person.__table__, columns)
+        yield
         conn.exec_driver_sql("INSERT INTO person_fts(rowid, nama) SELECT id, nama FROM person WHERE id > ?",
                              (last_id,))
     finally:
         conn.exec_driver_sql(trigger)
+
+
+def _insert_persons(conn: sa.Connection, columns: dict[str, list]) -> None:
+    with name_index_filled_in_bulk(conn):
+        bulk_insert.insert_columns(conn, Person.__table__, columns)
+
+
+def _chunks(values: list) -> Iterator[list]:
+    """``values`` in slices short enough for one ``IN (…)`` list."""
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
 
 
 def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, session: Session,
@@ -280,8 +294,7 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
 
     if absent_kk:
         absent_ids = [existing[kk][0] for kk in absent_kk]
-        for start in range(0, len(absent_ids), 5000):
-            chunk = absent_ids[start:start + 5000]
+        for chunk in _chunks(absent_ids):
             conn.execute(sa.update(Family).where(Family.id.in_(chunk)).values(status="absen", updated_at=now))
         conn.execute(sa.insert(RegisterChange), [
             {"import_id": record.id, "family_id": fid, "change": "absen", "before": json.dumps({"status": "aktif"}),
@@ -289,8 +302,8 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
 
     changed = set(changed_kk)
     unchanged = [existing[kk][0] for kk in families.index if kk in existing and kk not in changed]
-    for start in range(0, len(unchanged), 5000):
-        conn.execute(sa.update(Family).where(Family.id.in_(unchanged[start:start + 5000]))
+    for chunk in _chunks(unchanged):
+        conn.execute(sa.update(Family).where(Family.id.in_(chunk))
                      .values(last_import_id=record.id))
     return {"new": len(new_kk), "changed": len(changed_kk), "absent": len(absent_kk), "unchanged": len(unchanged)}
 
@@ -298,7 +311,6 @@ def _apply(rows: pd.DataFrame, kelurahan_kode: str, record: RegisterImport, sess
 _PERSON_COLUMNS = ("id", "family_id", "nik", "nama", "jenis_kelamin", "tanggal_lahir", "hubungan", "pekerjaan",
                    "status")
 _UPDATED_FIELDS = ("nama", "jenis_kelamin", "tanggal_lahir", "hubungan", "pekerjaan")  # nama first
-_CHUNK = 5000
 _PROGRESS_EVERY = 2000  # changed families between two progress messages
 
 
@@ -341,8 +353,7 @@ def _current_rows(conn: sa.Connection, family_ids: list[int]) -> tuple[dict[int,
     person_table, family_table = Person.__table__, Family.__table__
     families: dict[int, dict] = {}
     members: dict[int, list[dict]] = {fid: [] for fid in family_ids}
-    for start in range(0, len(family_ids), _CHUNK):
-        chunk = family_ids[start:start + _CHUNK]
+    for chunk in _chunks(family_ids):
         stored = sa.select(family_table.c.id, family_table.c.status, *[family_table.c[f] for f in FAMILY_FIELDS])
         for row in conn.execute(stored.where(family_table.c.id.in_(chunk))).mappings().all():
             families[row["id"]] = dict(row)
@@ -398,9 +409,8 @@ class _Changes:
             if updates:
                 conn.execute(sa.update(person_table).where(person_table.c.id == sa.bindparam("b_id")).values(
                     status="aktif"), updates)
-        for start in range(0, len(self.absent), _CHUNK):
-            conn.execute(sa.update(person_table).where(person_table.c.id.in_(self.absent[start:start + _CHUNK]))
-                         .values(status="absen"))
+        for chunk in _chunks(self.absent):
+            conn.execute(sa.update(person_table).where(person_table.c.id.in_(chunk)).values(status="absen"))
         if self.added["family_id"]:
             _insert_persons(conn, self.added)
         bulk_insert.insert_columns(conn, RegisterChange.__table__, {
@@ -451,8 +461,8 @@ def _record_flags(problems: pd.DataFrame, rows: pd.DataFrame, waive: dict[str, s
             "status": "waived" if waived else "open", "resolved_by": actor.username if waived else "",
             "resolution_note": waive.get(p.code, ""), "created_at": now, "resolved_at": now if waived else None})
     gone = [f.id for key, f in existing.items() if f.status == "open" and key not in found]
-    for start in range(0, len(gone), 5000):
-        conn.execute(sa.update(Flag).where(Flag.id.in_(gone[start:start + 5000])).values(
+    for chunk in _chunks(gone):
+        conn.execute(sa.update(Flag).where(Flag.id.in_(chunk)).values(
             status="resolved", resolved_by="import", resolved_at=now,
             resolution_note=f"Tidak ditemukan lagi pada impor ekstrak #{record.id}."))
     if new_flags:
